@@ -1,0 +1,8 @@
+/* fedc/fedc.h — the whole public API: includes every layer's header. */
+#ifndef FEDC_FEDC_H
+#define FEDC_FEDC_H
+
+#include "fedc/base.h"
+#include "fedc/tensor.h"
+
+#endif /* FEDC_FEDC_H */
