@@ -122,20 +122,18 @@ $(BUILD)/examples/%: examples/%.c $(STATIC_LIB)
 
 examples: $(EX_BIN)
 
-$(BUILD)/fedc.pc: fedc.pc.in Makefile
-	@mkdir -p $(dir $@)
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' \
-	    -e 's|@LIBS_PRIVATE@|$(PC_LIBS_PRIVATE) -lm -pthread|g' \
-	    -e 's|@REQUIRES_PRIVATE@|$(PC_REQUIRES_PRIVATE)|g' $< > $@
-
-install: all $(BUILD)/fedc.pc
+# fedc.pc is written at install time, so it always names the PREFIX being installed to.
+install: all
 	install -d $(DESTDIR)$(PREFIX)/include/fedc $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
 	install -m 644 include/fedc/*.h $(DESTDIR)$(PREFIX)/include/fedc/
 	install -m 644 $(STATIC_LIB) $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(SHARED_LIB) $(DESTDIR)$(PREFIX)/lib/libfedc.so.$(VERSION)
 	ln -sf libfedc.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libfedc.so.$(firstword $(subst ., ,$(VERSION)))
 	ln -sf libfedc.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libfedc.so
-	install -m 644 $(BUILD)/fedc.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/fedc.pc
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' \
+	    -e 's|@LIBS_PRIVATE@|$(PC_LIBS_PRIVATE) -lm -pthread|g' \
+	    -e 's|@REQUIRES_PRIVATE@|$(PC_REQUIRES_PRIVATE)|g' fedc.pc.in \
+	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/fedc.pc
 	install -m 755 $(TOOL_BIN) $(DESTDIR)$(PREFIX)/bin/fedc
 
 uninstall:

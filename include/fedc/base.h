@@ -40,22 +40,22 @@ const char *fedc_version(void);
  * negative, so `if (st < 0)` and `if (st != FEDC_STATUS_OK)` are equivalent.
  * ------------------------------------------------------------------------------------------- */
 
-#define FEDC_STATUS_TABLE(X)                                                        \
-    X(OK, 0, "ok")                                                                  \
-    X(INVALID_ARGUMENT, -1, "invalid argument")                                     \
-    X(OUT_OF_MEMORY, -2, "out of memory")                                           \
-    X(IO, -3, "input/output error")                                                 \
-    X(PARSE, -4, "parse error")                                                     \
-    X(TYPE, -5, "type error")                                                       \
-    X(SHAPE, -6, "shape mismatch")                                                  \
-    X(NOT_FOUND, -7, "not found")                                                   \
-    X(UNSUPPORTED, -8, "unsupported")                                               \
-    X(CORRUPT, -9, "corrupt data")                                                  \
-    X(OUT_OF_RANGE, -10, "out of range")                                            \
-    X(EXISTS, -11, "already exists")                                                \
-    X(NON_FINITE, -12, "non-finite value")                                          \
-    X(UNAVAILABLE, -13, "peer unavailable")                                         \
-    X(CANCELLED, -14, "cancelled")                                                  \
+#define FEDC_STATUS_TABLE(X)                                                                       \
+    X(OK, 0, "ok")                                                                                 \
+    X(INVALID_ARGUMENT, -1, "invalid argument")                                                    \
+    X(OUT_OF_MEMORY, -2, "out of memory")                                                          \
+    X(IO, -3, "input/output error")                                                                \
+    X(PARSE, -4, "parse error")                                                                    \
+    X(TYPE, -5, "type error")                                                                      \
+    X(SHAPE, -6, "shape mismatch")                                                                 \
+    X(NOT_FOUND, -7, "not found")                                                                  \
+    X(UNSUPPORTED, -8, "unsupported")                                                              \
+    X(CORRUPT, -9, "corrupt data")                                                                 \
+    X(OUT_OF_RANGE, -10, "out of range")                                                           \
+    X(EXISTS, -11, "already exists")                                                               \
+    X(NON_FINITE, -12, "non-finite value")                                                         \
+    X(UNAVAILABLE, -13, "peer unavailable")                                                        \
+    X(CANCELLED, -14, "cancelled")                                                                 \
     X(INTERNAL, -15, "internal error")
 
 typedef enum fedc_status {
@@ -128,9 +128,9 @@ void fedc_ctx_clear(fedc_ctx *ctx);
  * ------------------------------------------------------------------------------------------- */
 
 typedef struct fedc_allocator {
-    void *(*malloc_fn)(void *user, size_t size);              /* NULL on failure */
-    void *(*realloc_fn)(void *user, void *ptr, size_t size);  /* NULL on failure, ptr kept */
-    void (*free_fn)(void *user, void *ptr);                   /* ptr may be NULL */
+    void *(*malloc_fn)(void *user, size_t size);             /* NULL on failure */
+    void *(*realloc_fn)(void *user, void *ptr, size_t size); /* NULL on failure, ptr kept */
+    void (*free_fn)(void *user, void *ptr);                  /* ptr may be NULL */
     void *user;
 } fedc_allocator;
 
@@ -177,8 +177,9 @@ fedc_status fedc_arena_create(fedc_ctx *ctx, size_t block_size, fedc_arena **out
 void fedc_arena_destroy(fedc_arena *arena);
 
 /* `size` bytes aligned to `align` (a power of two up to 4096; 0 means 16), valid until the arena
- * is rewound past them, reset or destroyed. Returns NULL when a new block cannot be allocated
- * (the arena is unchanged). Zero-size requests return a valid unique pointer. */
+ * is rewound past them, reset or destroyed. Returns NULL when a new block cannot be allocated or
+ * the size overflows (the arena is unchanged). Zero-size requests return a valid unique
+ * pointer. */
 void *fedc_arena_alloc(fedc_arena *arena, size_t size, size_t align);
 
 /* As fedc_arena_alloc, and the memory is zeroed. */
@@ -194,7 +195,8 @@ void fedc_arena_rewind(fedc_arena *arena, fedc_arena_mark mark);
 /* Releases everything; blocks stay allocated for reuse. */
 void fedc_arena_reset(fedc_arena *arena);
 
-/* Bytes handed out since the last reset, and the largest that figure has been. */
+/* Bytes handed out since the last reset (alignment padding included), and the largest that
+ * figure has been since the arena was created. */
 size_t fedc_arena_used(const fedc_arena *arena);
 size_t fedc_arena_high_water(const fedc_arena *arena);
 
@@ -204,19 +206,20 @@ size_t fedc_arena_high_water(const fedc_arena *arena);
  * A counter-based generator (Philox-4x32-10): a stream is named by a seed and up to
  * FEDC_RNG_MAX_KEYS 64-bit keys (round, client index, purpose, ...), and the n-th number of a
  * stream depends only on those and n. So the draws of client 17 in round 3 are the same whichever
- * thread or machine makes them, and identical on every platform (integer arithmetic only; the
- * float conversions below are exact and the normal draw uses only correctly rounded operations
- * on the same inputs).
+ * thread or machine makes them. Integers and uniform floats are identical on every platform
+ * (integer arithmetic and exact conversions); normal draws go through the C library's log, sin
+ * and cos, so they are identical on every thread count of one platform and may differ in the
+ * last bit between C libraries.
  * Thread safety: a fedc_rng is a plain value; copy or create one per thread.
  * ------------------------------------------------------------------------------------------- */
 
 #define FEDC_RNG_MAX_KEYS 6
 
 typedef struct fedc_rng {
-    uint32_t key[2];     /* Philox key, from the seed and keys */
-    uint32_t ctr[4];     /* ctr[0..1]: block counter; ctr[2..3]: stream id from the keys */
-    uint32_t out[4];     /* the current block's output */
-    int used;            /* words of out[] consumed (4 = refill on next draw) */
+    uint32_t key[2]; /* Philox key, from the seed and keys */
+    uint32_t ctr[4]; /* ctr[0..1]: block counter; ctr[2..3]: stream id from the keys */
+    uint32_t out[4]; /* the current block's output */
+    int used;        /* words of out[] consumed (4 = refill on next draw) */
     int has_spare_normal;
     double spare_normal;
 } fedc_rng;
@@ -239,10 +242,11 @@ typedef enum fedc_rng_purpose {
  * length, name different streams. */
 void fedc_rng_init(fedc_rng *rng, uint64_t seed, size_t nkeys, const uint64_t *keys);
 
-/* Convenience: fedc_rng_init with the keys given inline, e.g.
- * fedc_rng r = FEDC_RNG(seed, round, client, FEDC_RNG_PURPOSE_DROPOUT); */
-#define FEDC_RNG(seed, ...)                                                                 \
-    fedc_rng_make((seed), sizeof((uint64_t[]){__VA_ARGS__}) / sizeof(uint64_t),             \
+/* Convenience: fedc_rng_init with the keys given inline (at least one), e.g.
+ * fedc_rng r = FEDC_RNG(seed, round, client, FEDC_RNG_PURPOSE_DROPOUT);
+ * For a stream with no keys use fedc_rng_init(&r, seed, 0, NULL). */
+#define FEDC_RNG(seed, ...)                                                                        \
+    fedc_rng_make((seed), sizeof((uint64_t[]){__VA_ARGS__}) / sizeof(uint64_t),                    \
                   (const uint64_t[]){__VA_ARGS__})
 fedc_rng fedc_rng_make(uint64_t seed, size_t nkeys, const uint64_t *keys);
 
@@ -302,8 +306,10 @@ int fedc_pool_size(const fedc_pool *pool);
 
 /* Calls fn(arg, i, worker) for every i in [0, n) and returns when all calls have returned. The
  * calling thread takes part. A NULL pool runs the loop inline on the calling thread, in order.
- * Calls from several threads into one pool are serialized; a call from inside a loop body runs
- * inline (no deadlock). */
+ * Calls from several threads into one pool are serialized. A call from inside a loop body runs
+ * inline on that thread (no deadlock): into the same pool it keeps the body's worker id, into
+ * another pool it runs as worker 0, so a body must not share per-worker scratch across pools.
+ * n <= 0 does nothing. */
 void fedc_pool_parallel_for(fedc_pool *pool, int64_t n, fedc_pool_fn fn, void *arg);
 
 /* The number of online processors (>= 1). */

@@ -47,13 +47,13 @@ bool fedc_dtype_is_float(fedc_dtype dtype);
 #define FEDC_MAX_RANK 6
 
 typedef struct fedc_shape {
-    int rank;                     /* 0 (a scalar) .. FEDC_MAX_RANK */
-    int64_t dims[FEDC_MAX_RANK];  /* dims[rank..] are 0 */
+    int rank;                    /* 0 (a scalar) .. FEDC_MAX_RANK */
+    int64_t dims[FEDC_MAX_RANK]; /* dims[rank..] are 0 */
 } fedc_shape;
 
 /* A shape from a list of dimensions, e.g. FEDC_SHAPE(20, 784). FEDC_SHAPE0 is the scalar. */
-#define FEDC_SHAPE(...)                                                                 \
-    fedc_shape_make((int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)),          \
+#define FEDC_SHAPE(...)                                                                            \
+    fedc_shape_make((int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)),                     \
                     (const int64_t[]){__VA_ARGS__})
 #define FEDC_SHAPE0 fedc_shape_make(0, NULL)
 
@@ -170,10 +170,10 @@ typedef enum fedc_binary_op {
     FEDC_BINARY_OP_ADD,
     FEDC_BINARY_OP_SUB,
     FEDC_BINARY_OP_MUL,
-    FEDC_BINARY_OP_DIV,     /* integer division truncates; division by 0 gives 0 for integers */
+    FEDC_BINARY_OP_DIV, /* integer division truncates; division by 0 gives 0 for integers */
     FEDC_BINARY_OP_MAXIMUM,
     FEDC_BINARY_OP_MINIMUM,
-    FEDC_BINARY_OP_POW,     /* floats only */
+    FEDC_BINARY_OP_POW, /* floats only */
     /* comparisons: out is bool */
     FEDC_BINARY_OP_EQUAL,
     FEDC_BINARY_OP_NOT_EQUAL,
@@ -188,7 +188,7 @@ typedef enum fedc_unary_op {
     FEDC_UNARY_OP_NEG,
     FEDC_UNARY_OP_ABS,
     FEDC_UNARY_OP_SQUARE,
-    FEDC_UNARY_OP_SQRT,    /* floats only, as are the rest */
+    FEDC_UNARY_OP_SQRT, /* floats only, as are the rest */
     FEDC_UNARY_OP_EXP,
     FEDC_UNARY_OP_LOG,
     FEDC_UNARY_OP_RELU,
@@ -199,7 +199,7 @@ typedef enum fedc_unary_op {
 
 typedef enum fedc_reduce_op {
     FEDC_REDUCE_OP_SUM,
-    FEDC_REDUCE_OP_MEAN,   /* floats only */
+    FEDC_REDUCE_OP_MEAN, /* floats only */
     FEDC_REDUCE_OP_MAX,
     FEDC_REDUCE_OP_MIN,
     FEDC_REDUCE_OP_COUNT
@@ -233,7 +233,10 @@ fedc_status fedc_tensor_softmax(fedc_ctx *ctx, const fedc_tensor *a, fedc_tensor
 fedc_status fedc_tensor_log_softmax(fedc_ctx *ctx, const fedc_tensor *a, fedc_tensor *out);
 
 /* out = op(a) @ op(b) for rank-2 float32 or float64 tensors, op = transpose when the flag is
- * set. out: [rows of op(a), cols of op(b)], contiguous. */
+ * set. out: [rows of op(a), cols of op(b)], contiguous. a and b may be contiguous, have a unit
+ * inner stride (row slices) or be transposed views of such; other layouts give UNSUPPORTED
+ * (clone them first), as does a non-contiguous out. out overlapping an input: INVALID_ARGUMENT.
+ * Mismatched inner sizes: SHAPE, naming both shapes and the flags. */
 fedc_status fedc_tensor_matmul(fedc_ctx *ctx, const fedc_tensor *a, bool transpose_a,
                                const fedc_tensor *b, bool transpose_b, fedc_tensor *out);
 
@@ -241,20 +244,21 @@ fedc_status fedc_tensor_matmul(fedc_ctx *ctx, const fedc_tensor *a, bool transpo
  * Raw float kernels (unchecked: for the inner loops of layers and aggregators)
  *
  * Row-major, as C arrays. Arguments are asserted, not reported: callers validate shapes once.
- * Each call runs on the calling thread only (the BLAS backend is kept single-threaded), so
- * results do not depend on how many threads the program uses.
+ * Each call runs on the calling thread only, so results do not depend on how many threads the
+ * program uses: the OpenBLAS backend is set to one thread at the first gemm, which holds for the
+ * whole process (a host program that uses OpenBLAS itself shares that setting).
  * ------------------------------------------------------------------------------------------- */
 
 /* C = alpha * op(A) @ op(B) + beta * C, where op(A) is m x k and op(B) is k x n; op(X) = X^T when
  * the flag is set. lda/ldb/ldc are the row strides of A, B, C as stored (so A is m x k with
  * lda >= k when not transposed, k x m with lda >= m when transposed). beta == 0 ignores C's old
- * contents (NaN included). m, n or k may be 0. */
+ * contents (NaN included); alpha == 0 reads neither A nor B (as BLAS). m, n or k may be 0. */
 void fedc_sgemm(bool transpose_a, bool transpose_b, int64_t m, int64_t n, int64_t k, float alpha,
                 const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,
                 int64_t ldc);
-void fedc_dgemm(bool transpose_a, bool transpose_b, int64_t m, int64_t n, int64_t k,
-                double alpha, const double *a, int64_t lda, const double *b, int64_t ldb,
-                double beta, double *c, int64_t ldc);
+void fedc_dgemm(bool transpose_a, bool transpose_b, int64_t m, int64_t n, int64_t k, double alpha,
+                const double *a, int64_t lda, const double *b, int64_t ldb, double beta, double *c,
+                int64_t ldc);
 
 /* y += alpha * x over n floats. */
 void fedc_saxpy(int64_t n, float alpha, const float *x, float *y);
@@ -277,16 +281,17 @@ typedef enum fedc_padding {
 } fedc_padding;
 
 typedef struct fedc_conv2d_geom {
-    int64_t batch, in_h, in_w, channels;  /* input NHWC */
+    int64_t batch, in_h, in_w, channels; /* input NHWC */
     int64_t kernel_h, kernel_w;
     int64_t stride_h, stride_w;
-    int64_t pad_top, pad_left;            /* cells of zero padding before the first row/col */
+    int64_t pad_top, pad_left; /* cells of zero padding before the first row/col */
     int64_t out_h, out_w;
 } fedc_conv2d_geom;
 
 /* Computes the output size and padding for a window of kernel_h x kernel_w moved by the strides
  * over a batch x in_h x in_w x channels input. Errors: INVALID_ARGUMENT for non-positive sizes or
- * strides, or a VALID window larger than the input (naming the sizes). */
+ * strides, a VALID window larger than the input, or sizes whose products overflow (naming the
+ * sizes). */
 fedc_status fedc_conv2d_geom_make(fedc_ctx *ctx, int64_t batch, int64_t in_h, int64_t in_w,
                                   int64_t channels, int64_t kernel_h, int64_t kernel_w,
                                   int64_t stride_h, int64_t stride_w, fedc_padding padding,
@@ -302,11 +307,11 @@ void fedc_im2col(const fedc_conv2d_geom *g, const float *x, float *cols);
 void fedc_col2im(const fedc_conv2d_geom *g, const float *cols, float *dx);
 
 /* Max pooling over kernel windows: y [batch, out_h, out_w, channels]. Padded cells never win
- * (as TensorFlow). The backward pass routes each dy to the first maximum of its window (row-major
- * order) and overwrites dx [batch, in_h, in_w, channels]. */
+ * (as TensorFlow); a NaN beats every number (the first NaN wins). The backward pass routes each
+ * dy to the first maximum of its window (row-major order) and overwrites dx [batch, in_h, in_w,
+ * channels]. */
 void fedc_maxpool2d_forward(const fedc_conv2d_geom *g, const float *x, float *y);
-void fedc_maxpool2d_backward(const fedc_conv2d_geom *g, const float *x, const float *dy,
-                             float *dx);
+void fedc_maxpool2d_backward(const fedc_conv2d_geom *g, const float *x, const float *dy, float *dx);
 
 /* Average pooling: the mean over the window's cells inside the input (padding not counted, as
  * TensorFlow). The backward pass overwrites dx. */

@@ -23,8 +23,10 @@ static void libc_free(void *user, void *ptr) {
 static fedc_allocator g_allocator = {libc_malloc, libc_realloc, libc_free, NULL};
 
 void fedc_allocator_set(const fedc_allocator *allocator) {
-    if (allocator) g_allocator = *allocator;
-    else g_allocator = (fedc_allocator){libc_malloc, libc_realloc, libc_free, NULL};
+    if (allocator)
+        g_allocator = *allocator;
+    else
+        g_allocator = (fedc_allocator){libc_malloc, libc_realloc, libc_free, NULL};
 }
 
 fedc_allocator fedc_allocator_get(void) { return g_allocator; }

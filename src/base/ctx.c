@@ -43,7 +43,8 @@ fedc_status fedc_ctx_prefixf(fedc_ctx *ctx, const char *fmt, ...) {
     /* append ": " and the old message, truncating to the buffer */
     const char *parts[2] = {": ", ctx->message};
     for (int p = 0; p < 2; p++)
-        for (const char *c = parts[p]; *c && used < sizeof joined - 1; c++) joined[used++] = *c;
+        for (const char *c = parts[p]; *c && used < sizeof joined - 1; c++)
+            joined[used++] = *c;
     joined[used] = '\0';
     memcpy(ctx->message, joined, used + 1);
     return ctx->status;

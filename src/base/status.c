@@ -4,7 +4,7 @@
 
 const char *fedc_status_name(fedc_status status) {
     switch (status) {
-#define FEDC_STATUS_NAME_(name, value, message) \
+#define FEDC_STATUS_NAME_(name, value, message)                                                    \
     case FEDC_STATUS_##name: return #name;
         FEDC_STATUS_TABLE(FEDC_STATUS_NAME_)
 #undef FEDC_STATUS_NAME_
@@ -14,7 +14,7 @@ const char *fedc_status_name(fedc_status status) {
 
 const char *fedc_status_message(fedc_status status) {
     switch (status) {
-#define FEDC_STATUS_MESSAGE_(name, value, message) \
+#define FEDC_STATUS_MESSAGE_(name, value, message)                                                 \
     case FEDC_STATUS_##name: return message;
         FEDC_STATUS_TABLE(FEDC_STATUS_MESSAGE_)
 #undef FEDC_STATUS_MESSAGE_

@@ -10,13 +10,15 @@ fedc_shape fedc_shape_make(int rank, const int64_t *dims) {
     fedc_shape s;
     memset(&s, 0, sizeof s);
     s.rank = rank;
-    for (int i = 0; i < rank; i++) s.dims[i] = dims[i];
+    for (int i = 0; i < rank; i++)
+        s.dims[i] = dims[i];
     return s;
 }
 
 int64_t fedc_shape_numel(const fedc_shape *shape) {
     int64_t n = 1;
-    for (int i = 0; i < shape->rank; i++) n *= shape->dims[i];
+    for (int i = 0; i < shape->rank; i++)
+        n *= shape->dims[i];
     return n;
 }
 

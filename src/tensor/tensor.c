@@ -12,7 +12,8 @@ static void set_contiguous_strides(fedc_tensor *t) {
         t->strides[i] = stride;
         stride *= t->shape.dims[i];
     }
-    for (int i = t->shape.rank; i < FEDC_MAX_RANK; i++) t->strides[i] = 0;
+    for (int i = t->shape.rank; i < FEDC_MAX_RANK; i++)
+        t->strides[i] = 0;
 }
 
 fedc_tensor fedc_tensor_view(fedc_dtype dtype, const fedc_shape *shape, void *data) {
@@ -31,14 +32,13 @@ fedc_status fedc_tensor_alloc(fedc_ctx *ctx, fedc_tensor *out, fedc_dtype dtype,
     if (fedc_dtype_size(dtype) == 0)
         return fedc_ctx_errorf(ctx, FEDC_STATUS_INVALID_ARGUMENT, "invalid dtype %d", (int)dtype);
     if (shape->rank < 0 || shape->rank > FEDC_MAX_RANK)
-        return fedc_ctx_errorf(ctx, FEDC_STATUS_INVALID_ARGUMENT,
-                               "rank %d is outside 0..%d", shape->rank, FEDC_MAX_RANK);
+        return fedc_ctx_errorf(ctx, FEDC_STATUS_INVALID_ARGUMENT, "rank %d is outside 0..%d",
+                               shape->rank, FEDC_MAX_RANK);
     int64_t numel = 1;
     for (int i = 0; i < shape->rank; i++) {
         if (shape->dims[i] < 0)
             return fedc_ctx_errorf(ctx, FEDC_STATUS_INVALID_ARGUMENT,
-                                   "dimension %d is negative (%lld)", i,
-                                   (long long)shape->dims[i]);
+                                   "dimension %d is negative (%lld)", i, (long long)shape->dims[i]);
         if (shape->dims[i] && numel > INT64_MAX / 16 / shape->dims[i])
             return fedc_ctx_errorf(ctx, FEDC_STATUS_OUT_OF_MEMORY, "tensor too large");
         numel *= shape->dims[i];
@@ -70,6 +70,9 @@ size_t fedc_tensor_nbytes(const fedc_tensor *t) {
 }
 
 bool fedc_tensor_is_contiguous(const fedc_tensor *t) {
+    /* An empty tensor (e.g. a zero-length slice) holds no elements, so no layout can have gaps;
+     * calling it contiguous lets it be reshaped like any other. */
+    if (fedc_tensor_numel(t) == 0) return true;
     int64_t stride = 1;
     for (int i = t->shape.rank - 1; i >= 0; i--) {
         if (t->shape.dims[i] != 1 && t->strides[i] != stride) return false;
@@ -146,8 +149,10 @@ void fedc_tensor_fill(fedc_tensor *t, double value) {
     int64_t n = fedc_tensor_numel(t);
     if (fedc_tensor_is_contiguous(t) && t->dtype == FEDC_DTYPE_FLOAT32) {
         float v = (float)value, *p = t->data;
-        for (int64_t i = 0; i < n; i++) p[i] = v;
+        for (int64_t i = 0; i < n; i++)
+            p[i] = v;
         return;
     }
-    for (int64_t i = 0; i < n; i++) fedc_tensor_set_flat(t, i, value);
+    for (int64_t i = 0; i < n; i++)
+        fedc_tensor_set_flat(t, i, value);
 }

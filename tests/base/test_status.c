@@ -18,7 +18,8 @@ TEST(names_and_messages_come_from_one_table) {
 TEST(ctx_records_and_clears_errors) {
     ASSERT_EQ(fedc_ctx_status(ctx), FEDC_STATUS_OK);
     ASSERT_STREQ(fedc_ctx_message(ctx), "");
-    fedc_status st = fedc_ctx_errorf(ctx, FEDC_STATUS_PARSE, "%s:%d:%d: expected '%c'", "a.fc", 3, 14, ')');
+    fedc_status st =
+        fedc_ctx_errorf(ctx, FEDC_STATUS_PARSE, "%s:%d:%d: expected '%c'", "a.fc", 3, 14, ')');
     ASSERT_EQ(st, FEDC_STATUS_PARSE);
     ASSERT_EQ(fedc_ctx_status(ctx), FEDC_STATUS_PARSE);
     ASSERT_STREQ(fedc_ctx_message(ctx), "a.fc:3:14: expected ')'");

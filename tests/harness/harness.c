@@ -98,8 +98,12 @@ fedc_test_value fedc_tv_uint(unsigned long long v) {
 fedc_test_value fedc_tv_float(long double v) {
     return (fedc_test_value){.kind = FEDC_TV_FLOAT, .f = v};
 }
-fedc_test_value fedc_tv_str(const char *v) { return (fedc_test_value){.kind = FEDC_TV_STR, .s = v}; }
-fedc_test_value fedc_tv_ptr(const void *v) { return (fedc_test_value){.kind = FEDC_TV_PTR, .p = v}; }
+fedc_test_value fedc_tv_str(const char *v) {
+    return (fedc_test_value){.kind = FEDC_TV_STR, .s = v};
+}
+fedc_test_value fedc_tv_ptr(const void *v) {
+    return (fedc_test_value){.kind = FEDC_TV_PTR, .p = v};
+}
 
 static void format_value(char *buf, size_t size, fedc_test_value v) {
     switch (v.kind) {
@@ -107,8 +111,10 @@ static void format_value(char *buf, size_t size, fedc_test_value v) {
     case FEDC_TV_UINT: snprintf(buf, size, "%llu", v.u); break;
     case FEDC_TV_FLOAT: snprintf(buf, size, "%.9Lg", v.f); break;
     case FEDC_TV_STR:
-        if (v.s) snprintf(buf, size, "\"%s\"", v.s);
-        else snprintf(buf, size, "NULL");
+        if (v.s)
+            snprintf(buf, size, "\"%s\"", v.s);
+        else
+            snprintf(buf, size, "NULL");
         break;
     case FEDC_TV_PTR: snprintf(buf, size, "%p", v.p); break;
     }
@@ -167,8 +173,8 @@ void fedc_test_check_cmp(const char *file, int line, const char *a_text, const c
     char av[256], bv[256];
     format_value(av, sizeof av, a);
     format_value(bv, sizeof bv, b);
-    fedc_test_fail(file, line, "expected %s %s %s\n      %s = %s\n      %s = %s", a_text,
-                   names[op], b_text, a_text, av, b_text, bv);
+    fedc_test_fail(file, line, "expected %s %s %s\n      %s = %s\n      %s = %s", a_text, names[op],
+                   b_text, a_text, av, b_text, bv);
 }
 
 void fedc_test_check_contains(const char *file, int line, const char *h_text, const char *haystack,
@@ -183,8 +189,9 @@ void fedc_test_check_near(const char *file, int line, const char *a_text, const 
     if (isnan(a) && isnan(b)) return;
     if (fabs(a - b) <= tol) return;
     if (isinf(a) && a == b) return;
-    fedc_test_fail(file, line, "expected |%s - %s| <= %g\n      %s = %.9g\n      %s = %.9g\n"
-                               "      difference %.9g",
+    fedc_test_fail(file, line,
+                   "expected |%s - %s| <= %g\n      %s = %.9g\n      %s = %.9g\n"
+                   "      difference %.9g",
                    a_text, b_text, tol, a_text, a, b_text, b, fabs(a - b));
 }
 
@@ -215,9 +222,8 @@ static int64_t worst_mismatch(const void *a, const void *b, element_getter get, 
 
 static double get_float(const void *p, int64_t i) { return ((const float *)p)[i]; }
 
-void fedc_test_check_floats_near(const char *file, int line, const char *a_text,
-                                 const char *b_text, const float *a, const float *b, int64_t n,
-                                 double tol) {
+void fedc_test_check_floats_near(const char *file, int line, const char *a_text, const char *b_text,
+                                 const float *a, const float *b, int64_t n, double tol) {
     double worst_diff = 0, largest = 0;
     int64_t i = worst_mismatch(a, b, get_float, n, tol, &worst_diff, &largest);
     if (i < 0) return;
@@ -231,9 +237,8 @@ static double get_tensor_flat(const void *t, int64_t i) {
     return fedc_tensor_get_flat((const fedc_tensor *)t, i);
 }
 
-void fedc_test_check_tensor_near(const char *file, int line, const char *a_text,
-                                 const char *b_text, const fedc_tensor *a, const fedc_tensor *b,
-                                 double tol) {
+void fedc_test_check_tensor_near(const char *file, int line, const char *a_text, const char *b_text,
+                                 const fedc_tensor *a, const fedc_tensor *b, double tol) {
     if (!fedc_shape_equal(&a->shape, &b->shape)) {
         char sa[128], sb[128];
         fedc_shape_format(&a->shape, sa, sizeof sa);
@@ -272,7 +277,8 @@ static bool g_fail_sticky, g_fail_hit;
 
 static bool should_fail(void) {
     g_alloc_count++;
-    if (g_fail_at > 0 && (g_alloc_count == g_fail_at || (g_fail_sticky && g_alloc_count > g_fail_at))) {
+    if (g_fail_at > 0 &&
+        (g_alloc_count == g_fail_at || (g_fail_sticky && g_alloc_count > g_fail_at))) {
         g_fail_hit = true;
         return true;
     }
@@ -348,7 +354,8 @@ long fedc_test_alloc_sweep(fedc_ctx *ctx, fedc_test_alloc_op op, void (*cleanup)
                  k, fedc_status_name(st), fedc_ctx_message(ctx));
         if (fedc_ctx_message(ctx)[0] == '\0')
             FAIL("allocation sweep: allocation %ld failed with no message", k);
-        if (left != 0) FAIL("allocation sweep: allocation %ld failed and %ld block(s) leaked", k, left);
+        if (left != 0)
+            FAIL("allocation sweep: allocation %ld failed and %ld block(s) leaked", k, left);
     }
 }
 
@@ -409,8 +416,10 @@ static int run_forked(const test_entry *t, unsigned timeout_s) {
     }
     if (WIFSIGNALED(status)) {
         int sig = WTERMSIG(status);
-        if (sig == SIGALRM) fprintf(stderr, "    timed out after %u s\n", timeout_s);
-        else fprintf(stderr, "    killed by signal %d (%s)\n", sig, strsignal(sig));
+        if (sig == SIGALRM)
+            fprintf(stderr, "    timed out after %u s\n", timeout_s);
+        else
+            fprintf(stderr, "    killed by signal %d (%s)\n", sig, strsignal(sig));
     }
     return OUTCOME_FAIL;
 }
@@ -432,14 +441,22 @@ int main(int argc, char **argv) {
     if (env_timeout && atoi(env_timeout) > 0) timeout_s = (unsigned)atoi(env_timeout);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (!strcmp(a, "--filter") && i + 1 < argc) filter = argv[++i];
-        else if (!strncmp(a, "--filter=", 9)) filter = a + 9;
-        else if (!strcmp(a, "--no-fork")) g_forked = false;
-        else if (!strcmp(a, "--seed") && i + 1 < argc) g_seed = strtoull(argv[++i], NULL, 0);
-        else if (!strncmp(a, "--seed=", 7)) g_seed = strtoull(a + 7, NULL, 0);
-        else if (!strcmp(a, "--timeout") && i + 1 < argc) timeout_s = (unsigned)atoi(argv[++i]);
-        else if (!strcmp(a, "--list")) list = true;
-        else if (!strcmp(a, "--verbose") || !strcmp(a, "-v")) verbose = true;
+        if (!strcmp(a, "--filter") && i + 1 < argc)
+            filter = argv[++i];
+        else if (!strncmp(a, "--filter=", 9))
+            filter = a + 9;
+        else if (!strcmp(a, "--no-fork"))
+            g_forked = false;
+        else if (!strcmp(a, "--seed") && i + 1 < argc)
+            g_seed = strtoull(argv[++i], NULL, 0);
+        else if (!strncmp(a, "--seed=", 7))
+            g_seed = strtoull(a + 7, NULL, 0);
+        else if (!strcmp(a, "--timeout") && i + 1 < argc)
+            timeout_s = (unsigned)atoi(argv[++i]);
+        else if (!strcmp(a, "--list"))
+            list = true;
+        else if (!strcmp(a, "--verbose") || !strcmp(a, "-v"))
+            verbose = true;
         else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             usage();
             return 0;

@@ -21,11 +21,11 @@ typedef void (*fedc_test_fn)(fedc_ctx *ctx);
 
 void fedc_test_register(const char *file, const char *name, fedc_test_fn fn);
 
-#define TEST(name)                                                                          \
-    static void test_##name(fedc_ctx *ctx);                                                 \
-    __attribute__((constructor)) static void test_register_##name(void) {                   \
-        fedc_test_register(__FILE__, #name, test_##name);                                   \
-    }                                                                                       \
+#define TEST(name)                                                                                 \
+    static void test_##name(fedc_ctx *ctx);                                                        \
+    __attribute__((constructor)) static void test_register_##name(void) {                          \
+        fedc_test_register(__FILE__, #name, test_##name);                                          \
+    }                                                                                              \
     static void test_##name(fedc_ctx *ctx __attribute__((unused)))
 
 /* The seed for this run (--seed, default 1): tests that draw random inputs key them by it, so a
@@ -61,7 +61,7 @@ fedc_test_value fedc_tv_float(long double v);
 fedc_test_value fedc_tv_str(const char *v);
 fedc_test_value fedc_tv_ptr(const void *v);
 
-#define FEDC_TV_(x)                                                                         \
+#define FEDC_TV_(x)                                                                                \
     _Generic((x),                                                                           \
         float: fedc_tv_float, double: fedc_tv_float, long double: fedc_tv_float,           \
         _Bool: fedc_tv_uint, unsigned char: fedc_tv_uint, unsigned short: fedc_tv_uint,     \
@@ -71,23 +71,30 @@ fedc_test_value fedc_tv_ptr(const void *v);
         void *: fedc_tv_ptr, const void *: fedc_tv_ptr,                                     \
         default: fedc_tv_int)(x)
 
-typedef enum { FEDC_CMP_EQ, FEDC_CMP_NE, FEDC_CMP_LT, FEDC_CMP_LE, FEDC_CMP_GT, FEDC_CMP_GE } fedc_cmp_op;
+typedef enum {
+    FEDC_CMP_EQ,
+    FEDC_CMP_NE,
+    FEDC_CMP_LT,
+    FEDC_CMP_LE,
+    FEDC_CMP_GT,
+    FEDC_CMP_GE
+} fedc_cmp_op;
 
 /* Compares with C's meaning for numbers (signed/unsigned mixed correctly, NaN unordered),
  * strcmp for strings, addresses for pointers; fails the test printing both values if false. */
 void fedc_test_check_cmp(const char *file, int line, const char *a_text, const char *b_text,
                          fedc_cmp_op op, fedc_test_value a, fedc_test_value b);
 
-#define FEDC_ASSERT_CMP_(a, b, op)                                                          \
+#define FEDC_ASSERT_CMP_(a, b, op)                                                                 \
     fedc_test_check_cmp(__FILE__, __LINE__, #a, #b, op, FEDC_TV_(a), FEDC_TV_(b))
 
-#define ASSERT_TRUE(cond)                                                                   \
-    do {                                                                                    \
-        if (!(cond)) fedc_test_fail(__FILE__, __LINE__, "expected true: %s", #cond);        \
+#define ASSERT_TRUE(cond)                                                                          \
+    do {                                                                                           \
+        if (!(cond)) fedc_test_fail(__FILE__, __LINE__, "expected true: %s", #cond);               \
     } while (0)
-#define ASSERT_FALSE(cond)                                                                  \
-    do {                                                                                    \
-        if (cond) fedc_test_fail(__FILE__, __LINE__, "expected false: %s", #cond);          \
+#define ASSERT_FALSE(cond)                                                                         \
+    do {                                                                                           \
+        if (cond) fedc_test_fail(__FILE__, __LINE__, "expected false: %s", #cond);                 \
     } while (0)
 #define ASSERT_EQ(a, b) FEDC_ASSERT_CMP_(a, b, FEDC_CMP_EQ)
 #define ASSERT_NE(a, b) FEDC_ASSERT_CMP_(a, b, FEDC_CMP_NE)
@@ -98,57 +105,54 @@ void fedc_test_check_cmp(const char *file, int line, const char *a_text, const c
 #define ASSERT_STREQ(a, b) FEDC_ASSERT_CMP_((const char *)(a), (const char *)(b), FEDC_CMP_EQ)
 #define ASSERT_PTR_EQ(a, b) FEDC_ASSERT_CMP_((const void *)(a), (const void *)(b), FEDC_CMP_EQ)
 #define ASSERT_NULL(a) ASSERT_PTR_EQ(a, NULL)
-#define ASSERT_NOT_NULL(a)                                                                  \
-    do {                                                                                    \
-        if ((a) == NULL) fedc_test_fail(__FILE__, __LINE__, "expected non-NULL: %s", #a);   \
+#define ASSERT_NOT_NULL(a)                                                                         \
+    do {                                                                                           \
+        if ((a) == NULL) fedc_test_fail(__FILE__, __LINE__, "expected non-NULL: %s", #a);          \
     } while (0)
 
 /* `haystack` contains `needle` (both strings). */
 void fedc_test_check_contains(const char *file, int line, const char *h_text, const char *haystack,
                               const char *needle);
-#define ASSERT_CONTAINS(haystack, needle)                                                   \
+#define ASSERT_CONTAINS(haystack, needle)                                                          \
     fedc_test_check_contains(__FILE__, __LINE__, #haystack, (haystack), (needle))
 
 /* |a - b| <= tol, as doubles (NaN fails unless both are NaN). */
 void fedc_test_check_near(const char *file, int line, const char *a_text, const char *b_text,
                           double a, double b, double tol);
-#define ASSERT_NEAR(a, b, tol)                                                              \
+#define ASSERT_NEAR(a, b, tol)                                                                     \
     fedc_test_check_near(__FILE__, __LINE__, #a, #b, (double)(a), (double)(b), (double)(tol))
 
 /* Element-wise: |a[i] - b[i]| <= tol * max(1, |b[i]|) (absolute near zero, relative above 1;
  * NaN matches NaN, infinities match the same infinity). Prints the largest difference and its
  * index. The tensor form checks shapes first (dtypes may differ: values compare as doubles). */
-void fedc_test_check_floats_near(const char *file, int line, const char *a_text,
-                                 const char *b_text, const float *a, const float *b, int64_t n,
-                                 double tol);
-void fedc_test_check_tensor_near(const char *file, int line, const char *a_text,
-                                 const char *b_text, const fedc_tensor *a, const fedc_tensor *b,
-                                 double tol);
-#define ASSERT_FLOATS_NEAR(a, b, n, tol)                                                    \
+void fedc_test_check_floats_near(const char *file, int line, const char *a_text, const char *b_text,
+                                 const float *a, const float *b, int64_t n, double tol);
+void fedc_test_check_tensor_near(const char *file, int line, const char *a_text, const char *b_text,
+                                 const fedc_tensor *a, const fedc_tensor *b, double tol);
+#define ASSERT_FLOATS_NEAR(a, b, n, tol)                                                           \
     fedc_test_check_floats_near(__FILE__, __LINE__, #a, #b, (a), (b), (n), (tol))
-#define ASSERT_TENSOR_NEAR(a, b, tol)                                                       \
+#define ASSERT_TENSOR_NEAR(a, b, tol)                                                              \
     fedc_test_check_tensor_near(__FILE__, __LINE__, #a, #b, (a), (b), (tol))
 
 /* The expression returns FEDC_STATUS_OK; otherwise prints the status name and ctx's message. */
-#define ASSERT_OK(expr)                                                                     \
-    do {                                                                                    \
-        fedc_status st_ = (expr);                                                           \
-        if (st_ != FEDC_STATUS_OK)                                                          \
-            fedc_test_fail(__FILE__, __LINE__, "%s returned %s: %s", #expr,                 \
-                           fedc_status_name(st_), fedc_ctx_message(ctx));                   \
+#define ASSERT_OK(expr)                                                                            \
+    do {                                                                                           \
+        fedc_status st_ = (expr);                                                                  \
+        if (st_ != FEDC_STATUS_OK)                                                                 \
+            fedc_test_fail(__FILE__, __LINE__, "%s returned %s: %s", #expr, fedc_status_name(st_), \
+                           fedc_ctx_message(ctx));                                                 \
     } while (0)
 
 /* The expression returns the status `want`, with a non-empty message in ctx. */
-#define ASSERT_STATUS(expr, want)                                                           \
-    do {                                                                                    \
-        fedc_status st_ = (expr);                                                           \
-        if (st_ != (want))                                                                  \
-            fedc_test_fail(__FILE__, __LINE__, "%s returned %s (%s), expected %s", #expr,   \
-                           fedc_status_name(st_), fedc_ctx_message(ctx),                    \
-                           fedc_status_name(want));                                         \
-        if (fedc_ctx_message(ctx)[0] == '\0')                                               \
-            fedc_test_fail(__FILE__, __LINE__, "%s returned %s with no message", #expr,     \
-                           fedc_status_name(st_));                                          \
+#define ASSERT_STATUS(expr, want)                                                                  \
+    do {                                                                                           \
+        fedc_status st_ = (expr);                                                                  \
+        if (st_ != (want))                                                                         \
+            fedc_test_fail(__FILE__, __LINE__, "%s returned %s (%s), expected %s", #expr,          \
+                           fedc_status_name(st_), fedc_ctx_message(ctx), fedc_status_name(want));  \
+        if (fedc_ctx_message(ctx)[0] == '\0')                                                      \
+            fedc_test_fail(__FILE__, __LINE__, "%s returned %s with no message", #expr,            \
+                           fedc_status_name(st_));                                                 \
     } while (0)
 
 /* ---- allocation-failure injection ---- */
