@@ -5,6 +5,8 @@
  * crash or hang fails that test alone, and ends with `tests: N passed, N failed, N skipped`.
  * Runner flags: --filter PAT[,PAT...] (substring of "file/name"), --no-fork (run in-process, for
  * gdb), --seed N (fedc_test_seed), --timeout SECONDS, --list, --verbose.
+ * Tests named hidden_* are left out unless $FEDC_HARNESS_SELFTEST is set (the harness's own
+ * tests use them to misbehave on purpose).
  * This file must not depend on anything above the base layer.
  */
 #ifndef FEDC_TEST_HARNESS_H
