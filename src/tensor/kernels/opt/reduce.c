@@ -25,6 +25,37 @@
 /* Columns per block in the reduced-first path: 256 doubles (2 KiB) of accumulators. */
 #define COLS 256
 
+/* max/min over the run x[0..inner) into out[o]; ties keep the first (as the reference). */
+#define MINMAX_RUN(T, MAX_S, MIN_S)                                                                \
+    do {                                                                                           \
+        T m = x[0];                                                                                \
+        bool is_max = op == FEDC_REDUCE_OP_MAX;                                                    \
+        for (int64_t i = 1; i < inner; i++)                                                        \
+            if (is_max ? MAX_S(m, x[i]) : MIN_S(m, x[i])) m = x[i];                                \
+        out[o] = m;                                                                                \
+    } while (0)
+
+/* max/min down the columns j0..j0+w of a [outer, inner] block, row after row. */
+#define MINMAX_COLS(T, MAX_S, MIN_S)                                                               \
+    do {                                                                                           \
+        T m[COLS];                                                                                 \
+        bool is_max = op == FEDC_REDUCE_OP_MAX;                                                    \
+        for (int64_t j = 0; j < w; j++)                                                            \
+            m[j] = a[j0 + j];                                                                      \
+        for (int64_t i = 1; i < outer; i++) {                                                      \
+            const T *x = a + i * inner + j0;                                                       \
+            if (is_max) {                                                                          \
+                for (int64_t j = 0; j < w; j++)                                                    \
+                    m[j] = MAX_S(m[j], x[j]) ? x[j] : m[j];                                        \
+            } else {                                                                               \
+                for (int64_t j = 0; j < w; j++)                                                    \
+                    m[j] = MIN_S(m[j], x[j]) ? x[j] : m[j];                                        \
+            }                                                                                      \
+        }                                                                                          \
+        for (int64_t j = 0; j < w; j++)                                                            \
+            out[j0 + j] = m[j];                                                                    \
+    } while (0)
+
 /* ---- reduced axes last: one contiguous run of `inner` elements per output ----------------- */
 
 #define FLOAT_ROWS(NAME, T)                                                                        \
@@ -44,15 +75,7 @@
                 if (op == FEDC_REDUCE_OP_MEAN) s = inner ? s / (double)inner : NAN;                \
                 out[o] = (T)s;                                                                     \
             } else {                                                                               \
-                T m = x[0];                                                                        \
-                if (op == FEDC_REDUCE_OP_MAX) {                                                    \
-                    for (int64_t i = 1; i < inner; i++)                                            \
-                        if (MAX_STEP(m, x[i])) m = x[i];                                           \
-                } else {                                                                           \
-                    for (int64_t i = 1; i < inner; i++)                                            \
-                        if (MIN_STEP(m, x[i])) m = x[i];                                           \
-                }                                                                                  \
-                out[o] = m;                                                                        \
+                MINMAX_RUN(T, MAX_STEP, MIN_STEP);                                                 \
             }                                                                                      \
         }                                                                                          \
     }
@@ -67,15 +90,7 @@
                     s += (uint64_t)(int64_t)x[i];                                                  \
                 out[o] = (T)(int64_t)s;                                                            \
             } else {                                                                               \
-                T m = x[0];                                                                        \
-                if (op == FEDC_REDUCE_OP_MAX) {                                                    \
-                    for (int64_t i = 1; i < inner; i++)                                            \
-                        m = INT_MAX_STEP(m, x[i]) ? x[i] : m;                                      \
-                } else {                                                                           \
-                    for (int64_t i = 1; i < inner; i++)                                            \
-                        m = INT_MIN_STEP(m, x[i]) ? x[i] : m;                                      \
-                }                                                                                  \
-                out[o] = m;                                                                        \
+                MINMAX_RUN(T, INT_MAX_STEP, INT_MIN_STEP);                                         \
             }                                                                                      \
         }                                                                                          \
     }
@@ -101,22 +116,7 @@
                     out[j0 + j] = (T)s;                                                            \
                 }                                                                                  \
             } else {                                                                               \
-                T m[COLS];                                                                         \
-                bool is_max = op == FEDC_REDUCE_OP_MAX;                                            \
-                for (int64_t j = 0; j < w; j++)                                                    \
-                    m[j] = a[j0 + j];                                                              \
-                for (int64_t i = 1; i < outer; i++) {                                              \
-                    const T *x = a + i * inner + j0;                                               \
-                    if (is_max) {                                                                  \
-                        for (int64_t j = 0; j < w; j++)                                            \
-                            m[j] = MAX_STEP(m[j], x[j]) ? x[j] : m[j];                             \
-                    } else {                                                                       \
-                        for (int64_t j = 0; j < w; j++)                                            \
-                            m[j] = MIN_STEP(m[j], x[j]) ? x[j] : m[j];                             \
-                    }                                                                              \
-                }                                                                                  \
-                for (int64_t j = 0; j < w; j++)                                                    \
-                    out[j0 + j] = m[j];                                                            \
+                MINMAX_COLS(T, MAX_STEP, MIN_STEP);                                                \
             }                                                                                      \
         }                                                                                          \
     }
@@ -137,22 +137,7 @@
                 for (int64_t j = 0; j < w; j++)                                                    \
                     out[j0 + j] = (T)(int64_t)acc[j];                                              \
             } else {                                                                               \
-                T m[COLS];                                                                         \
-                bool is_max = op == FEDC_REDUCE_OP_MAX;                                            \
-                for (int64_t j = 0; j < w; j++)                                                    \
-                    m[j] = a[j0 + j];                                                              \
-                for (int64_t i = 1; i < outer; i++) {                                              \
-                    const T *x = a + i * inner + j0;                                               \
-                    if (is_max) {                                                                  \
-                        for (int64_t j = 0; j < w; j++)                                            \
-                            m[j] = INT_MAX_STEP(m[j], x[j]) ? x[j] : m[j];                         \
-                    } else {                                                                       \
-                        for (int64_t j = 0; j < w; j++)                                            \
-                            m[j] = INT_MIN_STEP(m[j], x[j]) ? x[j] : m[j];                         \
-                    }                                                                              \
-                }                                                                                  \
-                for (int64_t j = 0; j < w; j++)                                                    \
-                    out[j0 + j] = m[j];                                                            \
+                MINMAX_COLS(T, INT_MAX_STEP, INT_MIN_STEP);                                        \
             }                                                                                      \
         }                                                                                          \
     }
