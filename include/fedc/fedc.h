@@ -4,5 +4,6 @@
 
 #include "fedc/base.h"
 #include "fedc/tensor.h"
+#include "fedc/data.h"
 
 #endif /* FEDC_FEDC_H */
