@@ -5,5 +5,7 @@
 #include "fedc/base.h"
 #include "fedc/tensor.h"
 #include "fedc/data.h"
+#include "fedc/core.h"
+#include "fedc/core_exec.h"
 
 #endif /* FEDC_FEDC_H */

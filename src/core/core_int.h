@@ -1,0 +1,228 @@
+/* core_int.h — the core layer's private names shared between its files: a text builder, the
+ * lexer used by the type and computation parsers, and the module's internals.
+ * Nothing outside src/core and tests/core may include this; nothing here is part of the API.
+ */
+#ifndef FEDC_CORE_INT_H
+#define FEDC_CORE_INT_H
+
+#include <stdarg.h>
+
+#include "fedc/core.h"
+
+/* ---- text builder: either a fixed buffer (truncating, counting the full length) or a growing
+ * fedc_malloc'd one (oom set when it cannot grow) ---- */
+typedef struct fedc__sb {
+    char *buf;
+    size_t cap;
+    size_t len; /* length of the full text, even when truncated */
+    bool grow;
+    bool oom;
+} fedc__sb;
+
+void fedc__sb_fixed(fedc__sb *sb, char *buf, size_t size);
+void fedc__sb_growing(fedc__sb *sb);
+void fedc__sb_puts(fedc__sb *sb, const char *s);
+void fedc__sb_printf(fedc__sb *sb, const char *fmt, ...) FEDC_PRINTF(2, 3);
+void fedc__type_write(fedc__sb *sb, const fedc_type *t);
+
+/* ---- lexer ---- */
+typedef enum fedc__tok_kind {
+    FEDC__TOK_END,
+    FEDC__TOK_IDENT,
+    FEDC__TOK_INT,
+    FEDC__TOK_FLOAT,
+    FEDC__TOK_STRING, /* text excludes the quotes; no escapes except \" and \\ */
+    FEDC__TOK_ARROW,  /* -> */
+    FEDC__TOK_PUNCT,  /* one character: < > { } ( ) [ ] , = . * @ : ? - */
+    FEDC__TOK_BAD     /* a character that starts no token, or an unterminated string */
+} fedc__tok_kind;
+
+typedef struct fedc__tok {
+    fedc__tok_kind kind;
+    const char *start;
+    size_t len;
+    int line, col;
+} fedc__tok;
+
+typedef struct fedc__lexer {
+    const char *text;
+    const char *p;
+    int line, col;
+    fedc__tok tok; /* the current token */
+} fedc__lexer;
+
+void fedc__lex_init(fedc__lexer *lx, const char *text);
+void fedc__lex_next(fedc__lexer *lx);
+/* Whether the current token is the punctuation character c / the identifier word. */
+bool fedc__lex_is(const fedc__lexer *lx, char c);
+bool fedc__lex_is_word(const fedc__lexer *lx, const char *word);
+/* A description of the current token for messages: "'>'", "end of input", "'foo'". */
+void fedc__tok_describe(const fedc__tok *tok, char *buf, size_t size);
+/* Records `[file:]LINE:COL: expected WHAT, found TOKEN` for the current token; returns PARSE. */
+fedc_status fedc__lex_expected(fedc_ctx *ctx, const fedc__lexer *lx, const char *file,
+                               const char *what);
+/* Copies the current token's text into the arena, NUL-terminated (NULL when out of memory). */
+char *fedc__tok_strdup(fedc_arena *arena, const fedc__tok *tok);
+char *fedc__arena_strdup(fedc_arena *arena, const char *s);
+
+/* Words of the text syntax that cannot name a binding or definition: let in true false inf nan
+ * data native SERVER CLIENTS and the dtype names. */
+bool fedc__is_reserved(const char *name, size_t len);
+
+/* Parses a type starting at the current token (the lexer is left after it). */
+fedc_status fedc__type_parse_lx(fedc_ctx *ctx, fedc_arena *arena, fedc__lexer *lx, const char *file,
+                                const fedc_type **out);
+
+/* ---- the computation parser, shared by comp_parse.c and literal_parse.c ---- */
+typedef struct fedc__pscope {
+    const char *name;
+    const struct fedc__pscope *up;
+} fedc__pscope;
+
+typedef struct fedc__parser {
+    fedc_ctx *ctx;
+    fedc_comp *comp;
+    fedc_arena *arena;
+    fedc__lexer lx;
+    const char *file;
+    int depth;
+} fedc__parser;
+
+/* OUT_OF_MEMORY / PARSE (`[file:]L:C: expected WHAT, found TOKEN`) at the current token. */
+fedc_status fedc__parse_oom(fedc__parser *p);
+fedc_status fedc__parse_expected(fedc__parser *p, const char *what);
+/* Consumes the punctuation c or reports it expected. */
+fedc_status fedc__parse_expect(fedc__parser *p, char c);
+/* Sets n's position (n may be NULL) and returns n. */
+fedc_node *fedc__parse_at(fedc_node *n, int line, int col);
+/* A literal at the current token: `1`, `-1.5`, `true`, `[[1, 2], [3, 4]]`; with has_dtype, of
+ * that dtype (the inside of `int64(...)`). */
+fedc_status fedc__parse_literal(fedc__parser *p, bool has_dtype, fedc_dtype dtype, fedc_node **out);
+
+/* ---- modules ---- */
+struct fedc_comp {
+    fedc_arena *arena;
+    fedc_def *defs; /* fedc_malloc'd, grows */
+    size_t ndefs, cap;
+};
+
+/* Checking one node against a scope, for the checker's files. */
+typedef struct fedc__scope {
+    const char *name;
+    const fedc_type *type;
+    const struct fedc__scope *up;
+} fedc__scope;
+
+typedef struct fedc__checker {
+    fedc_ctx *ctx;
+    fedc_comp *comp;
+    size_t ndefs_visible; /* definitions before the one being checked */
+} fedc__checker;
+
+/* Records `LINE:COL: ` + message for node (no prefix when it has no position) with status. */
+fedc_status fedc__node_errorf(fedc_ctx *ctx, const fedc_node *node, fedc_status status,
+                              const char *fmt, ...) FEDC_PRINTF(4, 5);
+/* "expects WANT, got <type>" for a call at `node` to `what`. */
+fedc_status fedc__type_mismatch(fedc_ctx *ctx, const fedc_node *node, const char *what,
+                                const char *want, const fedc_type *got);
+
+/* The result type of intrinsic / builtin `callee` applied to `arg` (type arg_type, may be NULL
+ * for no argument); `call` is the call node (for positions and literal arguments). */
+fedc_status fedc__check_intrinsic(fedc__checker *ck, const fedc_node *call, fedc_intrinsic in,
+                                  const fedc_type *arg_type, const fedc_type **out);
+fedc_status fedc__check_builtin(fedc__checker *ck, const fedc_node *call, const char *name,
+                                const fedc_type *arg_type, const fedc_type **out);
+
+/* Whether t may be a sequence element (tensors and structs of them). */
+bool fedc__type_sequence_element_ok(const fedc_type *t);
+
+/* Whether a function whose parameter has type `param` may be called with `arg`: assignable,
+ * except that the top-level field names of a struct parameter are not required of the argument
+ * (the parameters of `(a: T, b: U -> ...)` bind by position, as Python's positional arguments
+ * do in TFF). Nested names are still required. */
+bool fedc__type_accepts_positional(const fedc_type *param, const fedc_type *arg);
+
+/* True for tensors and structs of tensors (nested) whose dtypes pass `ok`. */
+bool fedc__type_all_tensors(const fedc_type *t, bool (*ok)(fedc_dtype));
+
+/* Literal text of a tensor (used by the printer). */
+void fedc__literal_write(fedc__sb *sb, const fedc_tensor *t);
+
+/* ---- values and the reference executor ---- */
+#include "fedc/core_exec.h"
+
+/* An environment frame: one binding, reference counted so closures can keep it. */
+typedef struct fedc__env {
+    int refs;
+    const char *name; /* borrowed from the module's arena */
+    fedc_value *value;
+    struct fedc__env *up;
+} fedc__env;
+
+struct fedc_value {
+    int refs;
+    fedc_value_kind kind;
+    fedc_tensor tensor; /* TENSOR (owned) */
+    size_t n;           /* STRUCT items, SEQUENCE list, FEDERATED members */
+    fedc_value **items;
+    char **names; /* STRUCT, may be NULL */
+    bool lazy;    /* SEQUENCE backed by src */
+    fedc_sequence_source src;
+    fedc_placement placement; /* FEDERATED, PLACEMENT */
+    bool all_equal;
+    const fedc_node *lambda; /* FUNCTION: a lambda closing over env, or a NATIVE node */
+    fedc__env *env;
+    const fedc_native *native;
+};
+
+fedc__env *fedc__env_push(fedc__env *up, const char *name, fedc_value *value);
+void fedc__env_release(fedc__env *env);
+
+/* Streams a sequence value (lazy or in memory) one element at a time, so reductions never hold
+ * a whole client dataset: open, next until *out is NULL (each element a new reference), close
+ * (after a successful open, always). */
+typedef struct fedc__seq_iter {
+    fedc_value *seq;
+    void *it;
+    size_t i; /* elements read */
+} fedc__seq_iter;
+
+fedc_status fedc__seq_open(fedc_ctx *ctx, fedc_value *seq, fedc__seq_iter *it);
+fedc_status fedc__seq_next(fedc_ctx *ctx, fedc__seq_iter *it, fedc_value **out);
+void fedc__seq_close(fedc__seq_iter *it);
+
+/* A new value of `kind` with room for n items (zeroed), or NULL. */
+fedc_value *fedc__value_new(fedc_value_kind kind, size_t n);
+
+/* Whole-value arithmetic used by the aggregations: a + b, a * scalar, elementwise min/max, over
+ * tensors and structs of tensors (new references). */
+fedc_status fedc__value_binary(fedc_ctx *ctx, fedc_binary_op op, const fedc_value *a,
+                               const fedc_value *b, fedc_value **out);
+fedc_status fedc__value_scale(fedc_ctx *ctx, const fedc_value *a, double s, fedc_value **out);
+fedc_status fedc__value_divide(fedc_ctx *ctx, const fedc_value *a, double d, fedc_value **out);
+
+/* TYPE with `at PATH: expected T, found ...` unless v is a value of type t. positional: the
+ * top-level field names of a struct t are not required (see fedc__type_accepts_positional). */
+fedc_status fedc__value_conforms(fedc_ctx *ctx, const fedc_type *t, const fedc_value *v,
+                                 bool positional);
+
+typedef struct fedc__exec {
+    fedc_ctx *ctx;
+    const fedc_comp *comp;
+    fedc_exec_opts opts;
+} fedc__exec;
+
+fedc_status fedc__exec_eval(fedc__exec *ex, fedc__env *env, const fedc_node *n, fedc_value **out);
+/* Calls a function value on arg (arg may be NULL). */
+fedc_status fedc__exec_apply(fedc__exec *ex, fedc_value *fn, fedc_value *arg, fedc_value **out);
+/* sequence_map(fn, seq) as a lazy sequence that maps elements as they are read. */
+fedc_status fedc__exec_sequence_map(fedc__exec *ex, fedc_value *fn, fedc_value *seq,
+                                    fedc_value **out);
+/* v with every mapped sequence in it read into memory (a new reference; v itself when none). */
+fedc_status fedc__value_materialize(fedc_ctx *ctx, fedc_value *v, fedc_value **out);
+fedc_status fedc__exec_intrinsic(fedc__exec *ex, const fedc_node *call, fedc_intrinsic in,
+                                 fedc_value *arg, fedc_value **out);
+fedc_status fedc__exec_builtin(fedc__exec *ex, const fedc_node *call, const char *name,
+                               fedc_value *arg, fedc_value **out);
+
+#endif /* FEDC_CORE_INT_H */

@@ -1,0 +1,265 @@
+/* exec.c — the reference executor: a sequential, direct evaluator of checked computations over
+ * values, the oracle for faster executors. Clarity over speed; it must stay deterministic
+ * (clients are visited in index order) and must not use threads.
+ */
+#include <string.h>
+
+#include "core/core_int.h"
+
+static fedc_status oom(fedc__exec *ex, const fedc_node *n) {
+    return fedc__node_errorf(ex->ctx, n, FEDC_STATUS_OUT_OF_MEMORY, "out of memory evaluating");
+}
+
+static fedc_status kind_error(fedc__exec *ex, const fedc_node *n, const char *want,
+                              const fedc_value *got) {
+    static const char *const kinds[] = {"tensor",    "struct",   "sequence",
+                                        "federated", "function", "placement"};
+    return fedc__node_errorf(ex->ctx, n, FEDC_STATUS_TYPE, "expected %s, got a %s value", want,
+                             kinds[got->kind]);
+}
+
+static const fedc_def *find_def(const fedc_comp *comp, const char *name) {
+    return fedc_comp_lookup(comp, name);
+}
+
+fedc_status fedc__exec_apply(fedc__exec *ex, fedc_value *fn, fedc_value *arg, fedc_value **out) {
+    *out = NULL;
+    if (fn->kind != FEDC_VALUE_FUNCTION) return kind_error(ex, NULL, "a function", fn);
+    const fedc_node *l = fn->lambda;
+    if (l->kind == FEDC_NODE_NATIVE) {
+        fedc_status st = fn->native->fn(ex->ctx, fn->native->user, l->blob, l->blob_size, arg, out);
+        if (st < 0) {
+            fedc_value_release(*out); /* a failing native may have set it */
+            *out = NULL;
+            return fedc_ctx_prefixf(ex->ctx, "native '%s'", l->name);
+        }
+        if (!*out)
+            return fedc__node_errorf(ex->ctx, l, FEDC_STATUS_INTERNAL,
+                                     "native '%s' returned no value", l->name);
+        return st;
+    }
+    fedc__env *env = fn->env;
+    if (env) env->refs++;
+    if (l->n == 1) {
+        fedc__env *e = fedc__env_push(env, l->params[0].name, arg);
+        fedc__env_release(env);
+        if (!e) return oom(ex, l);
+        env = e;
+    } else if (l->n > 1) {
+        /* (a: T, b: U -> ...) binds its names to the argument's fields by position */
+        if (!arg || arg->kind != FEDC_VALUE_STRUCT || arg->n != l->n) {
+            fedc__env_release(env);
+            return fedc__node_errorf(ex->ctx, l, FEDC_STATUS_TYPE,
+                                     "expected a struct of %zu values for the parameters", l->n);
+        }
+        for (size_t i = 0; i < l->n; i++) {
+            fedc__env *e = fedc__env_push(env, l->params[i].name, arg->items[i]);
+            fedc__env_release(env);
+            if (!e) return oom(ex, l);
+            env = e;
+        }
+    }
+    fedc_status st = fedc__exec_eval(ex, env, l->a[0], out);
+    fedc__env_release(env);
+    return st;
+}
+
+static fedc_status eval_call(fedc__exec *ex, fedc__env *env, const fedc_node *n, fedc_value **out) {
+    fedc_value *arg = NULL;
+    fedc_status st;
+    if (n->a[1] && (st = fedc__exec_eval(ex, env, n->a[1], &arg)) < 0) return st;
+    const fedc_node *fn = n->a[0];
+    if (fn->kind == FEDC_NODE_INTRINSIC) {
+        st = fedc__exec_intrinsic(ex, n, fn->intrinsic, arg, out);
+    } else if (fn->kind == FEDC_NODE_BUILTIN) {
+        st = fedc__exec_builtin(ex, n, fn->name, arg, out);
+    } else {
+        fedc_value *f;
+        if ((st = fedc__exec_eval(ex, env, fn, &f)) >= 0) {
+            st = fedc__exec_apply(ex, f, arg, out);
+            fedc_value_release(f);
+        }
+    }
+    fedc_value_release(arg);
+    return st;
+}
+
+fedc_status fedc__exec_eval(fedc__exec *ex, fedc__env *env, const fedc_node *n, fedc_value **out) {
+    *out = NULL;
+    fedc_status st;
+    switch (n->kind) {
+    case FEDC_NODE_REFERENCE: {
+        for (fedc__env *e = env; e; e = e->up)
+            if (strcmp(e->name, n->name) == 0) {
+                *out = fedc_value_retain(e->value);
+                return FEDC_STATUS_OK;
+            }
+        const fedc_def *d = find_def(ex->comp, n->name);
+        if (!d)
+            return fedc__node_errorf(ex->ctx, n, FEDC_STATUS_NOT_FOUND, "unknown name '%s'",
+                                     n->name);
+        return fedc__exec_eval(ex, NULL, d->node, out);
+    }
+    case FEDC_NODE_SELECTION: {
+        fedc_value *s;
+        if ((st = fedc__exec_eval(ex, env, n->a[0], &s)) < 0) return st;
+        st = FEDC_STATUS_OK;
+        if (s->kind != FEDC_VALUE_STRUCT) {
+            st = kind_error(ex, n, "a struct", s);
+        } else if (n->name) {
+            for (size_t i = 0; i < s->n; i++)
+                if (s->names && s->names[i] && strcmp(s->names[i], n->name) == 0)
+                    *out = fedc_value_retain(s->items[i]);
+            if (!*out)
+                st = fedc__node_errorf(ex->ctx, n, FEDC_STATUS_TYPE, "no field '%s'", n->name);
+        } else if ((size_t)n->index < s->n) {
+            *out = fedc_value_retain(s->items[n->index]);
+        } else {
+            st = fedc__node_errorf(ex->ctx, n, FEDC_STATUS_TYPE, "no element %lld",
+                                   (long long)n->index);
+        }
+        fedc_value_release(s);
+        return st;
+    }
+    case FEDC_NODE_STRUCT: {
+        fedc_value *v = fedc__value_new(FEDC_VALUE_STRUCT, n->n);
+        if (!v) return oom(ex, n);
+        if (n->names && n->n && !(v->names = fedc_calloc(n->n, sizeof *v->names))) {
+            fedc_value_release(v);
+            return oom(ex, n);
+        }
+        for (size_t i = 0; i < n->n; i++) {
+            if ((st = fedc__exec_eval(ex, env, n->items[i], &v->items[i])) < 0 ||
+                (n->names && n->names[i] && !(v->names[i] = fedc_strdup(n->names[i])))) {
+                fedc_value_release(v);
+                return st < 0 ? st : oom(ex, n);
+            }
+        }
+        *out = v;
+        return FEDC_STATUS_OK;
+    }
+    case FEDC_NODE_CALL: return eval_call(ex, env, n, out);
+    case FEDC_NODE_LAMBDA: {
+        fedc_value *v = fedc__value_new(FEDC_VALUE_FUNCTION, 0);
+        if (!v) return oom(ex, n);
+        v->lambda = n;
+        v->env = env;
+        if (env) env->refs++;
+        *out = v;
+        return FEDC_STATUS_OK;
+    }
+    case FEDC_NODE_BLOCK: {
+        if (env) env->refs++;
+        fedc__env *cur = env;
+        for (size_t i = 0; i < n->n; i++) {
+            fedc_value *v;
+            if ((st = fedc__exec_eval(ex, cur, n->items[i], &v)) < 0) {
+                fedc__env_release(cur);
+                return st;
+            }
+            fedc__env *e = fedc__env_push(cur, n->names[i], v);
+            fedc_value_release(v);
+            fedc__env_release(cur);
+            if (!e) return oom(ex, n);
+            cur = e;
+        }
+        st = fedc__exec_eval(ex, cur, n->a[0], out);
+        fedc__env_release(cur);
+        return st;
+    }
+    case FEDC_NODE_LITERAL: return fedc_value_tensor(ex->ctx, &n->literal, out);
+    case FEDC_NODE_DATA:
+        if (!ex->opts.resolve_data)
+            return fedc__node_errorf(ex->ctx, n, FEDC_STATUS_NOT_FOUND,
+                                     "no data resolver for \"%s\"", n->name);
+        return ex->opts.resolve_data(ex->ctx, ex->opts.user, n->name, n->declared, out);
+    case FEDC_NODE_NATIVE: {
+        const fedc_native *nat = NULL;
+        for (size_t i = 0; i < ex->opts.nnatives && !nat; i++)
+            if (strcmp(ex->opts.natives[i].name, n->name) == 0) nat = &ex->opts.natives[i];
+        if (!nat)
+            return fedc__node_errorf(ex->ctx, n, FEDC_STATUS_NOT_FOUND,
+                                     "no native function '%s' given to the executor", n->name);
+        fedc_value *v = fedc__value_new(FEDC_VALUE_FUNCTION, 0);
+        if (!v) return oom(ex, n);
+        v->lambda = n;
+        v->native = nat;
+        *out = v;
+        return FEDC_STATUS_OK;
+    }
+    case FEDC_NODE_PLACEMENT: {
+        fedc_value *v = fedc__value_new(FEDC_VALUE_PLACEMENT, 0);
+        if (!v) return oom(ex, n);
+        v->placement = n->placement;
+        *out = v;
+        return FEDC_STATUS_OK;
+    }
+    case FEDC_NODE_INTRINSIC:
+    case FEDC_NODE_BUILTIN:
+        return fedc__node_errorf(ex->ctx, n, FEDC_STATUS_TYPE,
+                                 "an intrinsic or builtin must be called");
+    }
+    return fedc__node_errorf(ex->ctx, n, FEDC_STATUS_INTERNAL, "unknown node kind");
+}
+
+fedc_exec_opts fedc_exec_opts_default(void) {
+    fedc_exec_opts o;
+    memset(&o, 0, sizeof o);
+    return o;
+}
+
+/* The number of members of the first per-client value inside v, or -1. */
+static int64_t count_clients(const fedc_value *v) {
+    if (!v) return -1;
+    if (v->kind == FEDC_VALUE_FEDERATED && v->placement == FEDC_PLACEMENT_CLIENTS && !v->all_equal)
+        return (int64_t)v->n;
+    if (v->kind == FEDC_VALUE_STRUCT)
+        for (size_t i = 0; i < v->n; i++) {
+            int64_t c = count_clients(v->items[i]);
+            if (c >= 0) return c;
+        }
+    return -1;
+}
+
+fedc_status fedc_exec_run(fedc_ctx *ctx, const fedc_comp *comp, const char *name, fedc_value *arg,
+                          const fedc_exec_opts *opts, fedc_value **out) {
+    *out = NULL;
+    const fedc_def *d = fedc_comp_lookup(comp, name);
+    if (!d) return fedc_ctx_errorf(ctx, FEDC_STATUS_NOT_FOUND, "no definition '%s'", name);
+    if (!d->node->type)
+        return fedc_ctx_errorf(ctx, FEDC_STATUS_INVALID_ARGUMENT,
+                               "'%s' is not checked (call fedc_comp_check first)", name);
+    fedc__exec ex = {ctx, comp, opts ? *opts : fedc_exec_opts_default()};
+    if (ex.opts.num_clients <= 0) ex.opts.num_clients = count_clients(arg);
+    fedc_value *v;
+    fedc_status st = fedc__exec_eval(&ex, NULL, d->node, &v);
+    if (st < 0) return st;
+    if (v->kind == FEDC_VALUE_FUNCTION) {
+        bool wants = d->node->type->param != NULL;
+        if (wants != (arg != NULL)) {
+            fedc_value_release(v);
+            return fedc_ctx_errorf(ctx, FEDC_STATUS_INVALID_ARGUMENT, "'%s' takes %s argument",
+                                   name, wants ? "an" : "no");
+        }
+        if (arg && (st = fedc__value_conforms(ctx, d->node->type->param, arg, true)) < 0) {
+            fedc_value_release(v);
+            return fedc_ctx_prefixf(ctx, "the argument of '%s'", name);
+        }
+        fedc_value *r;
+        st = fedc__exec_apply(&ex, v, arg, &r);
+        fedc_value_release(v);
+        if (st < 0) return st;
+        /* mapped sequences refer to the module: read them before it can be destroyed */
+        st = fedc__value_materialize(ctx, r, out);
+        fedc_value_release(r);
+        return st;
+    }
+    if (arg) {
+        fedc_value_release(v);
+        return fedc_ctx_errorf(ctx, FEDC_STATUS_INVALID_ARGUMENT,
+                               "'%s' is not a function and takes no argument", name);
+    }
+    st = fedc__value_materialize(ctx, v, out);
+    fedc_value_release(v);
+    return st;
+}

@@ -1,0 +1,89 @@
+/* value_math.c — arithmetic over whole values (tensors and structs of tensors, matched
+ * field by field) for the executor's aggregations. Each result is a new value; inputs are never
+ * modified, because values are shared.
+ */
+#include "core/core_int.h"
+
+fedc_status fedc__value_binary(fedc_ctx *ctx, fedc_binary_op op, const fedc_value *a,
+                               const fedc_value *b, fedc_value **out) {
+    *out = NULL;
+    fedc_status st;
+    if (a->kind == FEDC_VALUE_TENSOR && b->kind == FEDC_VALUE_TENSOR) {
+        fedc_shape shape;
+        if ((st = fedc_shape_broadcast(ctx, &a->tensor.shape, &b->tensor.shape, &shape)) < 0)
+            return st;
+        fedc_value *v = fedc__value_new(FEDC_VALUE_TENSOR, 0);
+        if (!v) return fedc_ctx_errorf(ctx, FEDC_STATUS_OUT_OF_MEMORY, "out of memory for a value");
+        fedc_dtype dt = op >= FEDC_BINARY_OP_EQUAL ? FEDC_DTYPE_BOOL : a->tensor.dtype;
+        if ((st = fedc_tensor_alloc(ctx, &v->tensor, dt, &shape)) < 0 ||
+            (st = fedc_tensor_binary(ctx, op, &a->tensor, &b->tensor, &v->tensor)) < 0) {
+            fedc_value_release(v);
+            return st;
+        }
+        *out = v;
+        return FEDC_STATUS_OK;
+    }
+    if (a->kind == FEDC_VALUE_STRUCT && b->kind == FEDC_VALUE_STRUCT && a->n == b->n) {
+        fedc_value **items = fedc_calloc(a->n ? a->n : 1, sizeof *items);
+        if (!items)
+            return fedc_ctx_errorf(ctx, FEDC_STATUS_OUT_OF_MEMORY, "out of memory for a value");
+        st = FEDC_STATUS_OK;
+        for (size_t i = 0; i < a->n && st >= 0; i++)
+            st = fedc__value_binary(ctx, op, a->items[i], b->items[i], &items[i]);
+        if (st >= 0) st = fedc_value_struct(ctx, a->n, items, (const char *const *)a->names, out);
+        for (size_t i = 0; i < a->n; i++)
+            fedc_value_release(items[i]);
+        fedc_free(items);
+        return st;
+    }
+    return fedc_ctx_errorf(ctx, FEDC_STATUS_TYPE,
+                           "%s expects values of one structure, got kinds %d and %d (%zu and %zu "
+                           "items)",
+                           fedc_binary_op_name(op), (int)a->kind, (int)b->kind, a->n, b->n);
+}
+
+/* x * s, or x / s when divide: computed in double and rounded once to the dtype, which for
+ * float32 equals the float32 operation (double has more than 2 * 24 + 2 bits). */
+static fedc_status scale(fedc_ctx *ctx, const fedc_value *a, double s, bool divide,
+                         fedc_value **out) {
+    *out = NULL;
+    fedc_status st;
+    if (a->kind == FEDC_VALUE_TENSOR) {
+        fedc_value *v = fedc__value_new(FEDC_VALUE_TENSOR, 0);
+        if (!v) return fedc_ctx_errorf(ctx, FEDC_STATUS_OUT_OF_MEMORY, "out of memory for a value");
+        if ((st = fedc_tensor_clone(ctx, &a->tensor, &v->tensor)) < 0) {
+            fedc_value_release(v);
+            return st;
+        }
+        int64_t n = fedc_tensor_numel(&v->tensor);
+        for (int64_t i = 0; i < n; i++)
+            fedc_tensor_set_flat(&v->tensor, i,
+                                 divide ? fedc_tensor_get_flat(&v->tensor, i) / s
+                                        : fedc_tensor_get_flat(&v->tensor, i) * s);
+        *out = v;
+        return FEDC_STATUS_OK;
+    }
+    if (a->kind == FEDC_VALUE_STRUCT) {
+        fedc_value **items = fedc_calloc(a->n ? a->n : 1, sizeof *items);
+        if (!items)
+            return fedc_ctx_errorf(ctx, FEDC_STATUS_OUT_OF_MEMORY, "out of memory for a value");
+        st = FEDC_STATUS_OK;
+        for (size_t i = 0; i < a->n && st >= 0; i++)
+            st = scale(ctx, a->items[i], s, divide, &items[i]);
+        if (st >= 0) st = fedc_value_struct(ctx, a->n, items, (const char *const *)a->names, out);
+        for (size_t i = 0; i < a->n; i++)
+            fedc_value_release(items[i]);
+        fedc_free(items);
+        return st;
+    }
+    return fedc_ctx_errorf(ctx, FEDC_STATUS_TYPE, "expected tensors, got a value of kind %d",
+                           (int)a->kind);
+}
+
+fedc_status fedc__value_scale(fedc_ctx *ctx, const fedc_value *a, double s, fedc_value **out) {
+    return scale(ctx, a, s, false, out);
+}
+
+fedc_status fedc__value_divide(fedc_ctx *ctx, const fedc_value *a, double d, fedc_value **out) {
+    return scale(ctx, a, d, true, out);
+}
