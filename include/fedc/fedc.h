@@ -4,6 +4,7 @@
 
 #include "fedc/base.h"
 #include "fedc/tensor.h"
+#include "fedc/nn.h"
 #include "fedc/data.h"
 #include "fedc/core.h"
 #include "fedc/core_exec.h"

@@ -1,0 +1,113 @@
+/* layer_conv2d.c — Conv2D, channels-last (NHWC) as Keras: kernel [kh, kw, cin, filters], bias
+ * [filters], stride, VALID or SAME padding; y = act(im2col(x) @ W + b), backward through
+ * fedc_sgemm and fedc_col2im.
+ *
+ * Must not allocate: the im2col matrix lives in io->temp and is rebuilt in backward rather
+ * than kept (it is the largest buffer of a CNN); the pre-activation is kept in io->saved.
+ */
+#include "nn/nn_int.h"
+
+static int64_t patch(const fedc_layer *l) {
+    return l->geom.kernel_h * l->geom.kernel_w * l->geom.channels;
+}
+
+static int64_t rows_of(const fedc_layer *l, int64_t batch) {
+    return batch * l->geom.out_h * l->geom.out_w;
+}
+
+static fedc_status conv_build(fedc_ctx *ctx, fedc_layer *l) {
+    const fedc_layer_spec *s = &l->spec;
+    if (l->in_shape.rank != 3) {
+        char buf[64];
+        fedc_shape_format(&l->in_shape, buf, sizeof buf);
+        return fedc__layer_errorf(ctx, l, FEDC_STATUS_SHAPE,
+                                  "expects inputs [height, width, channels], got %s", buf);
+    }
+    if (s->units <= 0)
+        return fedc__layer_errorf(ctx, l, FEDC_STATUS_INVALID_ARGUMENT,
+                                  "filters must be positive, got %lld", (long long)s->units);
+    if ((int)s->activation < 0 || s->activation >= FEDC_ACTIVATION_COUNT)
+        return fedc__layer_errorf(ctx, l, FEDC_STATUS_INVALID_ARGUMENT, "unknown activation %d",
+                                  (int)s->activation);
+    fedc_status st = fedc_conv2d_geom_make(ctx, 1, l->in_shape.dims[0], l->in_shape.dims[1],
+                                           l->in_shape.dims[2], s->kernel_h, s->kernel_w,
+                                           s->stride_h, s->stride_w, s->padding, &l->geom);
+    if (st != FEDC_STATUS_OK)
+        return fedc_ctx_prefixf(ctx, "layer %d (%s, Conv2D)", l->index, l->name);
+    l->out_shape = FEDC_SHAPE(l->geom.out_h, l->geom.out_w, s->units);
+    l->param_count = patch(l) * s->units + (s->use_bias ? s->units : 0);
+    l->state_count = 0;
+    return FEDC_STATUS_OK;
+}
+
+static fedc_status conv_init(fedc_ctx *ctx, fedc_layer *l, uint64_t seed) {
+    fedc_shape ks = FEDC_SHAPE(l->geom.kernel_h, l->geom.kernel_w, l->geom.channels, l->spec.units);
+    fedc_status st = fedc__init_weight(ctx, l, 0, &l->spec.kernel_init, &ks, seed, l->params);
+    if (st != FEDC_STATUS_OK || !l->spec.use_bias) return st;
+    fedc_shape bs = FEDC_SHAPE(l->spec.units);
+    return fedc__init_weight(ctx, l, 1, &l->spec.bias_init, &bs, seed,
+                             l->params + patch(l) * l->spec.units);
+}
+
+static int64_t conv_saved(const fedc_layer *l, int64_t batch) {
+    return l->spec.activation == FEDC_ACTIVATION_LINEAR ? 0 : rows_of(l, batch) * l->spec.units;
+}
+
+static int64_t conv_temp(const fedc_layer *l, int64_t batch) {
+    return rows_of(l, batch) * patch(l) + conv_saved(l, batch);
+}
+
+static void conv_forward(const fedc_layer *l, fedc_layer_io *io, const float *x, float *y) {
+    fedc_conv2d_geom g = l->geom;
+    g.batch = io->batch;
+    int64_t m = rows_of(l, io->batch), k = patch(l), f = l->spec.units;
+    bool act = l->spec.activation != FEDC_ACTIVATION_LINEAR;
+    float *z = act ? io->saved : y;
+    fedc_im2col(&g, x, io->temp);
+    fedc_sgemm(false, false, m, f, k, 1.0f, io->temp, k, l->params, f, 0.0f, z, f);
+    if (l->spec.use_bias) {
+        const float *b = l->params + k * f;
+        for (int64_t r = 0; r < m; r++)
+            for (int64_t j = 0; j < f; j++)
+                z[r * f + j] += b[j];
+    }
+    if (act) fedc__act_forward(l->spec.activation, m, f, z, y);
+}
+
+static void conv_backward(const fedc_layer *l, fedc_layer_io *io, const float *x, const float *y,
+                          const float *dy, float *dx) {
+    fedc_conv2d_geom g = l->geom;
+    g.batch = io->batch;
+    int64_t m = rows_of(l, io->batch), k = patch(l), f = l->spec.units;
+    float *cols = io->temp;
+    const float *dz = dy;
+    if (l->spec.activation != FEDC_ACTIVATION_LINEAR) {
+        float *dzbuf = io->temp + m * k;
+        fedc__act_backward(l->spec.activation, m, f, io->saved, y, dy, dzbuf);
+        dz = dzbuf;
+    }
+    fedc_im2col(&g, x, cols);
+    fedc_sgemm(true, false, k, f, m, 1.0f, cols, k, dz, f, 0.0f, l->grads, f);
+    if (l->spec.use_bias) {
+        float *db = l->grads + k * f;
+        for (int64_t j = 0; j < f; j++)
+            db[j] = 0.0f;
+        for (int64_t r = 0; r < m; r++)
+            for (int64_t j = 0; j < f; j++)
+                db[j] += dz[r * f + j];
+    }
+    if (dx) {
+        fedc_sgemm(false, true, m, k, f, 1.0f, dz, f, l->params, f, 0.0f, cols, k);
+        fedc_col2im(&g, cols, dx);
+    }
+}
+
+const fedc_layer_ops fedc__conv2d_ops = {
+    .class_name = "Conv2D",
+    .build = conv_build,
+    .init = conv_init,
+    .saved_size = conv_saved,
+    .temp_size = conv_temp,
+    .forward = conv_forward,
+    .backward = conv_backward,
+};
