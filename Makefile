@@ -69,19 +69,21 @@ TOOL_SRC  := $(sort $(wildcard tools/fedc/*.c))
 TEST_SRC  := $(sort $(shell find tests -name '*.c' -not -path 'tests/fuzz/*'))
 BENCH_SRC := $(sort $(wildcard bench/*.c))
 EX_SRC    := $(sort $(wildcard examples/*.c))
+FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 TOOL_OBJ  := $(TOOL_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_OBJ  := $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 EX_BIN    := $(EX_SRC:examples/%.c=$(BUILD)/examples/%)
+FUZZ_BIN  := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
 STATIC_LIB := $(BUILD)/libfedc.a
 SHARED_LIB := $(BUILD)/libfedc.so
 TOOL_BIN   := $(BUILD)/fedc
 TEST_BIN   := $(BUILD)/run_tests
 
-.PHONY: all check bench examples install uninstall format check-layers clean
+.PHONY: all check bench examples fuzz-replay fuzz install uninstall format check-layers clean
 all: $(STATIC_LIB) $(SHARED_LIB) $(TOOL_BIN)
 
 # The optimized kernels get -O3 (vectorization); the reference kernels stay at -O2.
@@ -121,6 +123,24 @@ $(BUILD)/examples/%: examples/%.c $(STATIC_LIB)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(STATIC_LIB) $(LDFLAGS) $(LDLIBS)
 
 examples: $(EX_BIN)
+
+# Fuzz targets: tests/fuzz/fuzz_NAME.c defines LLVMFuzzerTestOneInput; its corpus is
+# tests/fuzz/corpus/NAME/. `make fuzz-replay` (any compiler; CI uses it under the sanitizers) runs
+# each target over its corpus; `make fuzz CC=clang FUZZ=NAME` runs libFuzzer for 60 s.
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/replay.c $(STATIC_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Itests $(CFLAGS) -o $@ $< tests/fuzz/replay.c $(STATIC_LIB) $(LDFLAGS) $(LDLIBS)
+
+fuzz-replay: $(FUZZ_BIN)
+	@for t in $(FUZZ_BIN); do name=$$(basename $$t); name=$${name#fuzz_}; \
+	    $$t tests/fuzz/corpus/$$name || exit 1; done
+
+fuzz: $(STATIC_LIB)
+	@test -n "$(FUZZ)" || { echo "usage: make fuzz CC=clang FUZZ=NAME"; exit 2; }
+	@mkdir -p $(BUILD)/fuzz/libfuzzer /tmp/fedc-fuzz-$(FUZZ)
+	$(CC) $(CPPFLAGS) -Itests $(CFLAGS) -fsanitize=fuzzer,address,undefined \
+	    -o $(BUILD)/fuzz/libfuzzer/$(FUZZ) tests/fuzz/fuzz_$(FUZZ).c $(STATIC_LIB) $(LDFLAGS) $(LDLIBS)
+	$(BUILD)/fuzz/libfuzzer/$(FUZZ) -max_total_time=60 /tmp/fedc-fuzz-$(FUZZ) tests/fuzz/corpus/$(FUZZ)
 
 # fedc.pc is written at install time, so it always names the PREFIX being installed to.
 install: all
