@@ -3,6 +3,7 @@
 #define FEDC_FEDC_H
 
 #include "fedc/base.h"
+#include "fedc/base_json.h"
 #include "fedc/tensor.h"
 #include "fedc/nn.h"
 #include "fedc/data.h"

@@ -28,33 +28,4 @@ fedc_status fedc__gunzip(fedc_ctx *ctx, const char *name, const void *data, size
  * OUT_OF_MEMORY. */
 fedc_status fedc__read_file(fedc_ctx *ctx, const char *path, uint8_t **out, size_t *size);
 
-/* A parsed JSON value (json.c): nodes live in the arena given to the parser. */
-enum {
-    FEDC_JSON_NULL,
-    FEDC_JSON_FALSE,
-    FEDC_JSON_TRUE,
-    FEDC_JSON_NUMBER,
-    FEDC_JSON_STRING,
-    FEDC_JSON_ARRAY,
-    FEDC_JSON_OBJECT
-};
-typedef struct fedc_json {
-    int type;
-    double num;              /* NUMBER */
-    char *str;               /* STRING: decoded UTF-8, NUL-terminated (may contain NULs) */
-    size_t len;              /* STRING: bytes */
-    size_t count;            /* ARRAY, OBJECT: members */
-    struct fedc_json *child; /* ARRAY, OBJECT: first member */
-    struct fedc_json *next;  /* the next member of the parent */
-    char *key;               /* member of an OBJECT: its key */
-} fedc_json;
-
-/* Parses `size` bytes of JSON text (named `name` in messages). Errors: PARSE naming the byte
- * offset, line and column, what was expected and found; OUT_OF_MEMORY. */
-fedc_status fedc__json_parse(fedc_ctx *ctx, const char *name, const void *text, size_t size,
-                             fedc_arena *arena, fedc_json **out);
-
-/* The member `key` of an object (the first), or NULL. */
-const fedc_json *fedc__json_get(const fedc_json *obj, const char *key);
-
 #endif /* FEDC_DATA_INT_H */

@@ -1,13 +1,15 @@
 /* leaf.c — client data from LEAF's JSON files ({"users": [...], "num_samples": [...],
  * "user_data": {user: {"x": [...], "y": [...]}}}), as FEMNIST, Shakespeare, Sent140 and the
  * synthetic sets are shipped. The file is parsed whole (as LEAF itself loads it) into in-memory
- * client data. Nothing here writes files.
+ * client data; the JSON itself is read by the base layer's parser (fedc/base_json.h). Nothing
+ * here writes files.
  */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "data/data_int.h"
+#include "fedc/base_json.h"
 
 /* Sets feature `name` from one LEAF value: a string -> uint8 bytes, a number -> a scalar (int32
  * when integral and int_scalars, else float32), an array of numbers -> float32[n]. */
@@ -15,36 +17,41 @@ static fedc_status set_value(fedc_ctx *ctx, fedc_example *ex, const char *name, 
                              bool int_scalars) {
     fedc_tensor *t;
     fedc_status st;
-    if (v->type == FEDC_JSON_STRING) {
-        fedc_shape s = FEDC_SHAPE((int64_t)v->len);
+    fedc_json_type type = fedc_json_type_of(v);
+    if (type == FEDC_JSON_STRING) {
+        size_t len;
+        const char *str = fedc_json_string(v, &len);
+        fedc_shape s = FEDC_SHAPE((int64_t)len);
         st = fedc_example_set(ctx, ex, name, FEDC_DTYPE_UINT8, &s, &t);
-        if (!st && v->len) memcpy(t->data, v->str, v->len);
+        if (!st && len) memcpy(t->data, str, len);
         return st;
     }
-    if (v->type == FEDC_JSON_NUMBER) {
+    if (type == FEDC_JSON_NUMBER) {
         fedc_shape s = FEDC_SHAPE0;
-        bool integral = int_scalars && v->num == floor(v->num) && fabs(v->num) < 2147483648.0;
+        double num = fedc_json_number(v);
+        bool integral = int_scalars && num == floor(num) && fabs(num) < 2147483648.0;
         st = fedc_example_set(ctx, ex, name, integral ? FEDC_DTYPE_INT32 : FEDC_DTYPE_FLOAT32, &s,
                               &t);
         if (st) return st;
         if (integral)
-            ((int32_t *)t->data)[0] = (int32_t)v->num;
+            ((int32_t *)t->data)[0] = (int32_t)num;
         else
-            ((float *)t->data)[0] = (float)v->num;
+            ((float *)t->data)[0] = (float)num;
         return FEDC_STATUS_OK;
     }
-    if (v->type == FEDC_JSON_ARRAY) {
-        fedc_shape s = FEDC_SHAPE((int64_t)v->count);
+    if (type == FEDC_JSON_ARRAY) {
+        size_t n = fedc_json_count(v);
+        fedc_shape s = FEDC_SHAPE((int64_t)n);
         st = fedc_example_set(ctx, ex, name, FEDC_DTYPE_FLOAT32, &s, &t);
         if (st) return st;
         float *f = t->data;
-        int64_t i = 0;
-        for (const fedc_json *e = v->child; e; e = e->next, i++) {
-            if (e->type != FEDC_JSON_NUMBER)
+        for (size_t i = 0; i < n; i++) {
+            const fedc_json *e = fedc_json_at(v, i);
+            if (fedc_json_type_of(e) != FEDC_JSON_NUMBER)
                 return fedc_ctx_errorf(ctx, FEDC_STATUS_UNSUPPORTED,
-                                       "'%s' is an array whose element %lld is not a number", name,
-                                       (long long)i);
-            f[i] = (float)e->num;
+                                       "'%s' is an array whose element %zu is not a number", name,
+                                       i);
+            f[i] = (float)fedc_json_number(e);
         }
         return FEDC_STATUS_OK;
     }
@@ -54,51 +61,55 @@ static fedc_status set_value(fedc_ctx *ctx, fedc_example *ex, const char *name, 
 
 static fedc_status load(fedc_ctx *ctx, const char *path, const fedc_json *root,
                         fedc_memory_data *b) {
-    if (root->type != FEDC_JSON_OBJECT)
+    if (fedc_json_type_of(root) != FEDC_JSON_OBJECT)
         return fedc_ctx_errorf(ctx, FEDC_STATUS_CORRUPT, "%s: the top level is not an object",
                                path);
-    const fedc_json *users = fedc__json_get(root, "users");
-    const fedc_json *data = fedc__json_get(root, "user_data");
-    const fedc_json *counts = fedc__json_get(root, "num_samples");
-    if (!users || users->type != FEDC_JSON_ARRAY || !data || data->type != FEDC_JSON_OBJECT)
+    const fedc_json *users = fedc_json_get(root, "users");
+    const fedc_json *data = fedc_json_get(root, "user_data");
+    const fedc_json *counts = fedc_json_get(root, "num_samples");
+    if (fedc_json_type_of(users) != FEDC_JSON_ARRAY || fedc_json_type_of(data) != FEDC_JSON_OBJECT)
         return fedc_ctx_errorf(ctx, FEDC_STATUS_CORRUPT,
                                "%s: not a LEAF file (needs \"users\" array and \"user_data\" "
                                "object)",
                                path);
-    if (counts && (counts->type != FEDC_JSON_ARRAY || counts->count != users->count))
+    size_t n_users = fedc_json_count(users);
+    if (counts &&
+        (fedc_json_type_of(counts) != FEDC_JSON_ARRAY || fedc_json_count(counts) != n_users))
         return fedc_ctx_errorf(ctx, FEDC_STATUS_CORRUPT,
                                "%s: \"num_samples\" has %zu entries for %zu users", path,
-                               counts->count, users->count);
+                               fedc_json_count(counts), n_users);
     fedc_example *ex;
     fedc_status st = fedc_example_create(ctx, &ex);
     if (st) return st;
-    for (const fedc_json *u = users->child; u && !st; u = u->next) {
-        if (u->type != FEDC_JSON_STRING || u->len == 0 || strlen(u->str) != u->len) {
+    for (size_t k = 0; k < n_users && !st; k++) {
+        size_t id_len;
+        const char *id = fedc_json_string(fedc_json_at(users, k), &id_len);
+        /* Ids with NULs could not be named by the C API, so they are refused. */
+        if (!id || id_len == 0 || memchr(id, '\0', id_len)) {
             st = fedc_ctx_errorf(ctx, FEDC_STATUS_CORRUPT, "%s: a user id is not a string", path);
             break;
         }
-        const fedc_json *ud = fedc__json_get(data, u->str);
-        const fedc_json *x = fedc__json_get(ud, "x"), *y = fedc__json_get(ud, "y");
-        if (!ud || !x || !y || x->type != FEDC_JSON_ARRAY || y->type != FEDC_JSON_ARRAY) {
+        const fedc_json *ud = fedc_json_get(data, id);
+        const fedc_json *x = fedc_json_get(ud, "x"), *y = fedc_json_get(ud, "y");
+        if (fedc_json_type_of(x) != FEDC_JSON_ARRAY || fedc_json_type_of(y) != FEDC_JSON_ARRAY) {
             st = fedc_ctx_errorf(ctx, FEDC_STATUS_CORRUPT,
                                  "%s: user '%s' has no \"x\" and \"y\" arrays in user_data", path,
-                                 u->str);
+                                 id);
             break;
         }
-        if (x->count != y->count) {
+        size_t nx = fedc_json_count(x), ny = fedc_json_count(y);
+        if (nx != ny) {
             st = fedc_ctx_errorf(ctx, FEDC_STATUS_CORRUPT,
-                                 "%s: user '%s' has %zu x values but %zu y values", path, u->str,
-                                 x->count, y->count);
+                                 "%s: user '%s' has %zu x values but %zu y values", path, id, nx,
+                                 ny);
             break;
         }
-        size_t i = 0;
-        for (const fedc_json *xi = x->child, *yi = y->child; xi && !st;
-             xi = xi->next, yi = yi->next, i++) {
+        for (size_t i = 0; i < nx && !st; i++) {
             fedc_example_clear(ex);
-            st = set_value(ctx, ex, "x", xi, false);
-            if (!st) st = set_value(ctx, ex, "y", yi, true);
-            if (!st) st = fedc_memory_data_add(ctx, b, u->str, ex);
-            if (st) fedc_ctx_prefixf(ctx, "%s: user '%s', sample %zu", path, u->str, i);
+            st = set_value(ctx, ex, "x", fedc_json_at(x, i), false);
+            if (!st) st = set_value(ctx, ex, "y", fedc_json_at(y, i), true);
+            if (!st) st = fedc_memory_data_add(ctx, b, id, ex);
+            if (st) fedc_ctx_prefixf(ctx, "%s: user '%s', sample %zu", path, id, i);
         }
     }
     fedc_example_destroy(ex);
@@ -111,16 +122,16 @@ fedc_status fedc_client_data_open_leaf(fedc_ctx *ctx, const char *path, fedc_cli
     size_t size;
     fedc_status st = fedc__read_file(ctx, path, &text, &size);
     if (st) return st;
-    fedc_arena *arena = NULL;
+    fedc_json_doc *doc = NULL;
     fedc_memory_data *b = NULL;
-    fedc_json *root;
-    st = fedc_arena_create(ctx, 1 << 20, &arena);
-    if (!st) st = fedc__json_parse(ctx, path, text, size, arena, &root);
+    fedc_json_opts opts = fedc_json_opts_default();
+    opts.name = path;
+    st = fedc_json_parse(ctx, text, size, &opts, &doc);
+    fedc_free(text); /* the document keeps its own copies */
     if (!st) st = fedc_memory_data_create(ctx, &b);
-    if (!st) st = load(ctx, path, root, b);
+    if (!st) st = load(ctx, path, fedc_json_doc_root(doc), b);
     if (!st) st = fedc_memory_data_finish(ctx, b, out);
     fedc_memory_data_destroy(b);
-    fedc_arena_destroy(arena);
-    fedc_free(text);
+    fedc_json_doc_destroy(doc);
     return st;
 }

@@ -27,51 +27,6 @@ fedc_status fedc__init_weight(fedc_ctx *ctx, const fedc_layer *layer, int weight
 fedc_status fedc__layer_errorf(fedc_ctx *ctx, const fedc_layer *layer, fedc_status status,
                                const char *fmt, ...) FEDC_PRINTF(4, 5);
 
-/* ---- JSON (nn_json.c): a tree in an arena, for model files ---- */
-
-typedef enum fedc__json_kind {
-    FEDC__JSON_NULL,
-    FEDC__JSON_BOOL,
-    FEDC__JSON_NUMBER,
-    FEDC__JSON_STRING,
-    FEDC__JSON_ARRAY,
-    FEDC__JSON_OBJECT
-} fedc__json_kind;
-
-typedef struct fedc__json {
-    fedc__json_kind kind;
-    size_t offset; /* byte offset of the value in the text, for messages */
-    bool boolean;
-    double num;
-    char *str; /* STRING: decoded, NUL-terminated (len bytes) */
-    size_t len;
-    char *key;                /* the member name when inside an object */
-    struct fedc__json *child; /* ARRAY/OBJECT: first element */
-    struct fedc__json *next;  /* next sibling */
-    size_t count;             /* ARRAY/OBJECT: number of elements */
-} fedc__json;
-
-/* Parses len bytes of text into a tree allocated from `arena`. Offsets (in nodes and messages)
- * are base + the position in text, so a header inside a file reports file offsets. Errors:
- * PARSE naming `what`, the byte offset, what was expected and found; OUT_OF_MEMORY. */
-fedc_status fedc__nn_json_parse(fedc_ctx *ctx, const char *what, const char *text, size_t len,
-                                size_t base, fedc_arena *arena, fedc__json **out);
-
-/* The member `key` of an object, or NULL (also for a non-object). */
-const fedc__json *fedc__nn_json_get(const fedc__json *obj, const char *key);
-
-/* A growable text buffer (fedc_realloc); `failed` records an allocation failure, after which
- * appends do nothing. Free data with fedc_free. */
-typedef struct fedc__buf {
-    char *data;
-    size_t len, cap;
-    bool failed;
-} fedc__buf;
-
-void fedc__nn_buf_printf(fedc__buf *b, const char *fmt, ...) FEDC_PRINTF(2, 3);
-/* Appends s as a quoted JSON string. */
-void fedc__nn_buf_json_string(fedc__buf *b, const char *s);
-
 /* ---- whole files (nn_file.c) ---- */
 
 /* Reads the file at path into *out (fedc_malloc, NUL-terminated, fedc_free it) of *len bytes.

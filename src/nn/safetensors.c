@@ -3,11 +3,13 @@
  * padded with spaces to 8 bytes, then the raw data.
  *
  * Loading validates everything (sizes, offsets, names, shapes) before copying, and every
- * message names the tensor or the byte offset. Must not trust any number read from a file.
+ * message names the tensor or the byte offset. The JSON header is read and written by
+ * fedc/base_json.h. Must not trust any number read from a file.
  */
 #include <stdio.h>
 #include <string.h>
 
+#include "fedc/base_json.h"
 #include "nn/nn_int.h"
 
 #define MAX_HEADER (100u << 20) /* as the reference implementation */
@@ -46,41 +48,63 @@ fedc_status fedc_model_weights_to_safetensors(fedc_ctx *ctx, const fedc_model *m
     size_t n;
     fedc_status st = list_weights(ctx, m, &e, &n);
     if (st != FEDC_STATUS_OK) return st;
-    fedc__buf b = {0};
-    fedc__nn_buf_printf(&b, "{\"__metadata__\":{\"producer\":\"fedc %s\"}", FEDC_VERSION_STRING);
+    fedc_json_writer w;
+    fedc_json_writer_init(&w, FEDC_JSON_STYLE_COMPACT); /* as the reference implementation */
+    fedc_json_write_begin_object(&w);
+    fedc_json_write_key(&w, "__metadata__");
+    fedc_json_write_begin_object(&w);
+    fedc_json_write_key(&w, "producer");
+    fedc_json_write_string(&w, "fedc " FEDC_VERSION_STRING);
+    fedc_json_write_end_object(&w);
     uint64_t off = 0;
     for (size_t i = 0; i < n; i++) {
         uint64_t bytes = (uint64_t)fedc_shape_numel(&e[i].w.shape) * 4u;
-        fedc__nn_buf_printf(&b, ",");
-        fedc__nn_buf_json_string(&b, e[i].name);
-        fedc__nn_buf_printf(&b, ":{\"dtype\":\"F32\",\"shape\":[");
+        fedc_json_write_key(&w, e[i].name);
+        fedc_json_write_begin_object(&w);
+        fedc_json_write_key(&w, "dtype");
+        fedc_json_write_string(&w, "F32");
+        fedc_json_write_key(&w, "shape");
+        fedc_json_write_begin_array(&w);
         for (int d = 0; d < e[i].w.shape.rank; d++)
-            fedc__nn_buf_printf(&b, "%s%lld", d ? "," : "", (long long)e[i].w.shape.dims[d]);
-        fedc__nn_buf_printf(&b, "],\"data_offsets\":[%llu,%llu]}", (unsigned long long)off,
-                            (unsigned long long)(off + bytes));
+            fedc_json_write_int(&w, e[i].w.shape.dims[d]);
+        fedc_json_write_end_array(&w);
+        fedc_json_write_key(&w, "data_offsets");
+        fedc_json_write_begin_array(&w);
+        fedc_json_write_uint(&w, off);
+        fedc_json_write_uint(&w, off + bytes);
+        fedc_json_write_end_array(&w);
+        fedc_json_write_end_object(&w);
         off += bytes;
     }
-    fedc__nn_buf_printf(&b, "}");
-    while (!b.failed && b.len % 8 != 0)
-        fedc__nn_buf_printf(&b, " ");
-    size_t total = b.failed ? 0 : 8 + b.len + (size_t)off;
-    unsigned char *img = b.failed ? NULL : fedc_malloc(total);
+    fedc_json_write_end_object(&w);
+    char *header;
+    size_t hlen;
+    st = fedc_json_writer_finish(ctx, &w, "safetensors header", &header, &hlen);
+    if (st != FEDC_STATUS_OK) {
+        fedc_free(e);
+        return st;
+    }
+    /* The header is padded with spaces to a multiple of 8 bytes so the data is aligned. */
+    size_t padded = (hlen + 7) / 8 * 8;
+    size_t total = 8 + padded + (size_t)off;
+    unsigned char *img = fedc_malloc(total);
     if (!img) {
-        fedc_free(b.data);
+        fedc_free(header);
         fedc_free(e);
         return fedc_ctx_errorf(ctx, FEDC_STATUS_OUT_OF_MEMORY, "safetensors: %zu-byte image",
                                total);
     }
     for (int k = 0; k < 8; k++)
-        img[k] = (unsigned char)((uint64_t)b.len >> (8 * k));
-    memcpy(img + 8, b.data, b.len);
-    unsigned char *d = img + 8 + b.len;
+        img[k] = (unsigned char)((uint64_t)padded >> (8 * k));
+    memcpy(img + 8, header, hlen);
+    memset(img + 8 + hlen, ' ', padded - hlen);
+    unsigned char *d = img + 8 + padded;
     for (size_t i = 0; i < n; i++) {
         size_t bytes = (size_t)fedc_shape_numel(&e[i].w.shape) * 4u;
         memcpy(d, e[i].w.data, bytes);
         d += bytes;
     }
-    fedc_free(b.data);
+    fedc_free(header);
     fedc_free(e);
     *out = img;
     *len = total;
@@ -88,41 +112,46 @@ fedc_status fedc_model_weights_to_safetensors(fedc_ctx *ctx, const fedc_model *m
 }
 
 /* Checks one header entry against the weight it must fill; sets *src to its data. */
-static fedc_status check_entry(fedc_ctx *ctx, const char *what, const fedc__json *t, const entry *e,
+static fedc_status check_entry(fedc_ctx *ctx, const char *what, const fedc_json *t, const entry *e,
                                const unsigned char *data, uint64_t data_len,
                                const unsigned char **src) {
-    const fedc__json *dt = fedc__nn_json_get(t, "dtype"), *sh = fedc__nn_json_get(t, "shape");
-    const fedc__json *of = fedc__nn_json_get(t, "data_offsets");
-    size_t at = t->offset;
-    if (t->kind != FEDC__JSON_OBJECT || !dt || dt->kind != FEDC__JSON_STRING || !sh ||
-        sh->kind != FEDC__JSON_ARRAY || !of || of->kind != FEDC__JSON_ARRAY || of->count != 2)
+    const fedc_json *dt = fedc_json_get(t, "dtype"), *sh = fedc_json_get(t, "shape");
+    const fedc_json *of = fedc_json_get(t, "data_offsets");
+    const char *dtype = fedc_json_string(dt, NULL);
+    if (fedc_json_type_of(t) != FEDC_JSON_OBJECT || !dtype ||
+        fedc_json_type_of(sh) != FEDC_JSON_ARRAY || fedc_json_type_of(of) != FEDC_JSON_ARRAY ||
+        fedc_json_count(of) != 2)
         return fedc_ctx_errorf(ctx, FEDC_STATUS_CORRUPT,
                                "%s: byte %zu: tensor '%s' needs dtype, shape and data_offsets",
-                               what, at, e->name);
-    if (strcmp(dt->str, "F32") != 0)
+                               what, fedc_json_offset(t), e->name);
+    if (strcmp(dtype, "F32") != 0)
         return fedc_ctx_errorf(ctx, FEDC_STATUS_TYPE, "%s: tensor '%s' has dtype %s, expected F32",
-                               what, e->name, dt->str);
-    bool same = sh->count == (size_t)e->w.shape.rank;
-    int d = 0;
-    for (const fedc__json *c = sh->child; same && c; c = c->next, d++)
-        same = c->kind == FEDC__JSON_NUMBER && c->num == (double)e->w.shape.dims[d];
+                               what, e->name, dtype);
+    bool same = fedc_json_count(sh) == (size_t)e->w.shape.rank;
+    for (int d = 0; same && d < e->w.shape.rank; d++) {
+        int64_t dim;
+        same = fedc_json_int64(fedc_json_at(sh, (size_t)d), &dim) && dim == e->w.shape.dims[d];
+    }
     if (!same) {
         char want[96];
         fedc_shape_format(&e->w.shape, want, sizeof want);
         return fedc_ctx_errorf(ctx, FEDC_STATUS_SHAPE,
                                "%s: byte %zu: tensor '%s' has another shape than the model's %s",
-                               what, sh->offset, e->name, want);
+                               what, fedc_json_offset(sh), e->name, want);
     }
-    const fedc__json *b = of->child, *en = b->next;
+    const fedc_json *b = fedc_json_at(of, 0), *en = fedc_json_at(of, 1);
     uint64_t bytes = (uint64_t)fedc_shape_numel(&e->w.shape) * 4u;
-    if (b->kind != FEDC__JSON_NUMBER || en->kind != FEDC__JSON_NUMBER || b->num < 0 ||
-        en->num < b->num || en->num > (double)data_len || en->num - b->num != (double)bytes)
+    int64_t lo = -1, hi = -1;
+    bool ok = fedc_json_int64(b, &lo) && fedc_json_int64(en, &hi) && lo >= 0 && hi >= lo &&
+              (uint64_t)hi <= data_len && (uint64_t)(hi - lo) == bytes;
+    if (!ok)
         return fedc_ctx_errorf(ctx, FEDC_STATUS_CORRUPT,
                                "%s: byte %zu: tensor '%s' data_offsets [%.0f, %.0f] do not hold "
                                "%llu bytes inside the %llu-byte data section",
-                               what, of->offset, e->name, b->num, en->num,
-                               (unsigned long long)bytes, (unsigned long long)data_len);
-    *src = data + (uint64_t)b->num;
+                               what, fedc_json_offset(of), e->name, fedc_json_number(b),
+                               fedc_json_number(en), (unsigned long long)bytes,
+                               (unsigned long long)data_len);
+    *src = data + lo;
     return FEDC_STATUS_OK;
 }
 
@@ -140,15 +169,16 @@ fedc_status fedc_model_weights_from_safetensors(fedc_ctx *ctx, fedc_model *m, co
         return fedc_ctx_errorf(ctx, FEDC_STATUS_CORRUPT,
                                "%s: byte 0: header size %llu does not fit the %zu-byte file", what,
                                (unsigned long long)hlen, len);
-    fedc_arena *arena;
-    fedc_status st = fedc_arena_create(ctx, 0, &arena);
-    if (st != FEDC_STATUS_OK) return st;
     entry *e = NULL;
     const unsigned char **src = NULL;
     size_t n = 0;
-    fedc__json *root;
-    st = fedc__nn_json_parse(ctx, what, (const char *)p + 8, (size_t)hlen, 8, arena, &root);
-    if (st == FEDC_STATUS_OK && root->kind != FEDC__JSON_OBJECT)
+    fedc_json_opts jo = fedc_json_opts_default();
+    jo.name = what;
+    jo.base_offset = 8; /* messages and offsets count from the start of the file */
+    fedc_json_doc *doc = NULL;
+    fedc_status st = fedc_json_parse(ctx, p + 8, (size_t)hlen, &jo, &doc);
+    const fedc_json *root = fedc_json_doc_root(doc);
+    if (st == FEDC_STATUS_OK && fedc_json_type_of(root) != FEDC_JSON_OBJECT)
         st = fedc_ctx_errorf(ctx, FEDC_STATUS_CORRUPT, "%s: byte 8: header is not a JSON object",
                              what);
     if (st != FEDC_STATUS_OK) goto done;
@@ -162,7 +192,7 @@ fedc_status fedc_model_weights_from_safetensors(fedc_ctx *ctx, fedc_model *m, co
     const unsigned char *data = p + 8 + hlen;
     uint64_t data_len = len - 8 - hlen;
     for (size_t i = 0; i < n; i++) {
-        const fedc__json *t = fedc__nn_json_get(root, e[i].name);
+        const fedc_json *t = fedc_json_get(root, e[i].name);
         if (!t) {
             st = fedc_ctx_errorf(ctx, FEDC_STATUS_NOT_FOUND, "%s: no tensor '%s'", what, e[i].name);
             goto done;
@@ -170,15 +200,16 @@ fedc_status fedc_model_weights_from_safetensors(fedc_ctx *ctx, fedc_model *m, co
         st = check_entry(ctx, what, t, &e[i], data, data_len, &src[i]);
         if (st != FEDC_STATUS_OK) goto done;
     }
-    for (const fedc__json *c = root->child; c; c = c->next) {
-        if (strcmp(c->key, "__metadata__") == 0) continue;
+    for (size_t k = 0; k < fedc_json_count(root); k++) {
+        const char *key = fedc_json_key_at(root, k, NULL);
+        if (strcmp(key, "__metadata__") == 0) continue;
         bool known = false;
         for (size_t i = 0; i < n && !known; i++)
-            known = strcmp(c->key, e[i].name) == 0;
+            known = strcmp(key, e[i].name) == 0;
         if (!known) {
             st = fedc_ctx_errorf(ctx, FEDC_STATUS_INVALID_ARGUMENT,
                                  "%s: byte %zu: tensor '%s' is not a weight of this model", what,
-                                 8 + c->offset, c->key);
+                                 fedc_json_offset(fedc_json_at(root, k)), key);
             goto done;
         }
     }
@@ -187,7 +218,7 @@ fedc_status fedc_model_weights_from_safetensors(fedc_ctx *ctx, fedc_model *m, co
 done:
     fedc_free(src);
     fedc_free(e);
-    fedc_arena_destroy(arena);
+    fedc_json_doc_destroy(doc);
     return st;
 }
 
