@@ -1,8 +1,8 @@
 /* fedc/core.h — the Federated Core's public API: federated types, computations (the building
  * blocks of TFF's computation.proto), their text form and the type checker.
  *
- * Depends on fedc/base.h and fedc/tensor.h only; never on nn or data (client data will plug into
- * sequence values through a callback interface of the core's own).
+ * Depends on fedc/base.h and fedc/tensor.h only, never on nn. Client data plugs into sequence
+ * values through fedc_sequence_source (fedc/core_exec.h); fedc/core_data.h adapts the data layer.
  *
  * Memory: types and computation nodes are immutable once built and live in arenas. A type made
  * on its own lives in an arena the caller owns (fedc_arena_create); a computation (fedc_comp)

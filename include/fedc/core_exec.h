@@ -3,9 +3,11 @@
  * the oracle that faster executors are compared with.
  *
  * Part of layer core (includes fedc/core.h only). Client data plugs into sequences through
- * fedc_sequence_source (open/next/close), so the core never includes the data layer.
- * Thread safety: values are reference counted without atomics; share them between threads only
- * read-only and retain/release them on one thread. The executor runs on the calling thread.
+ * fedc_sequence_source (open/next/close); fedc/core_data.h makes such sources from the data
+ * layer's client data.
+ * Thread safety: values are immutable and reference counted atomically, so they may be shared
+ * and retained/released from several threads. The executor runs on the calling thread, and on
+ * the threads of fedc_exec_opts.pool when one is given (the threaded executor).
  */
 #ifndef FEDC_CORE_EXEC_H
 #define FEDC_CORE_EXEC_H
@@ -122,6 +124,16 @@ typedef struct fedc_exec_opts {
     /* The native functions native("name": T) nodes may name; an unknown name is NOT_FOUND. */
     const fedc_native *natives;
     size_t nnatives;
+    /* NULL: the reference executor (sequential). A pool: the threaded executor. federated_map
+     * runs clients on the pool's threads, a window of `window` clients at a time (0: 4 per
+     * thread), and a federated_sum / mean / min / max of a federated_map, or a
+     * federated_aggregate whose first argument is a federated_map, folds each window's
+     * results in client-index order as it completes, so only a window of results is held and
+     * the results are bit-identical to the reference executor's for any number of threads.
+     * Closures, natives and lazy sequences are then shared between threads (reference counts
+     * are atomic; native functions must be thread-safe). */
+    fedc_pool *pool;
+    size_t window;
 } fedc_exec_opts;
 
 fedc_exec_opts fedc_exec_opts_default(void);
@@ -130,13 +142,12 @@ fedc_exec_opts fedc_exec_opts_default(void);
  * no argument), anything else is evaluated (arg must be NULL). Reductions over clients run in
  * client-index order. Sequences stream: sequence_map maps elements as they are read and the
  * sequence reductions fold as they read, so a client's dataset is never held whole (sequences
- * left in the result are read into memory before returning). The result is a new reference into *out. opts may be NULL (defaults).
- * The argument must have the parameter's type (TYPE otherwise: `the argument of 'main': at
- * .x@2: expected float32[3], found float32[2]`; a lazy sequence's elements are checked by the
- * operations that read them).
- * Errors: INVALID_ARGUMENT (unchecked module, an unknown number of clients), NOT_FOUND (no such
- * definition, an unresolved Data URI), and the errors of the operations, each prefixed with the
- * intrinsic and the client index
+ * left in the result are read into memory before returning). The result is a new reference into
+ * *out. opts may be NULL (defaults). The argument must have the parameter's type (TYPE otherwise:
+ * `the argument of 'main': at .x@2: expected float32[3], found float32[2]`; a lazy sequence's
+ * elements are checked by the operations that read them). Errors: INVALID_ARGUMENT (unchecked
+ * module, an unknown number of clients), NOT_FOUND (no such definition, an unresolved Data URI),
+ * and the errors of the operations, each prefixed with the intrinsic and the client index
  * ("federated_map: client 3: ..."). */
 fedc_status fedc_exec_run(fedc_ctx *ctx, const fedc_comp *comp, const char *name, fedc_value *arg,
                           const fedc_exec_opts *opts, fedc_value **out);

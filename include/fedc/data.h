@@ -563,6 +563,68 @@ fedc_speakers_opts fedc_speakers_opts_default(void);
 fedc_status fedc_import_speakers(fedc_ctx *ctx, const char *text_path, const char *sqlite_path,
                                  const fedc_speakers_opts *opts, int64_t *num_clients);
 
+/* As fedc_idx_read, from `size` bytes in memory (plain or gzip) named `name` in messages.
+ * Errors: as fedc_idx_read but IO. Thread-safe. */
+fedc_status fedc_idx_decode(fedc_ctx *ctx, const char *name, const void *data, size_t size,
+                            fedc_tensor *out);
+
+/* ---- CSV ---- */
+
+/* A parsed CSV file: a header row of column names, then rows of numbers (C locale, as strtod
+ * reads them), except the id column, whose cells are kept as strings. Fields are separated by
+ * `,`; a field may be quoted with `"` ("" inside quotes is one quote); a line may end in \r\n;
+ * blank lines are skipped. */
+typedef struct fedc_csv_table {
+    int64_t rows, cols;
+    char **names;   /* [cols] header names */
+    double *values; /* [rows * cols], row-major; the id column's entries are 0 */
+    char **ids;     /* [rows] the id column's strings, or NULL without an id column */
+    int64_t id_col; /* the id column's index, or -1 */
+} fedc_csv_table;
+
+/* Parses `size` bytes of CSV text (named `name` in messages) into *out (free with
+ * fedc_csv_table_free; it is zeroed first and on error). id_column: the name of a column of
+ * strings (NULL: every column is numeric). Errors: PARSE naming the file, line and column for a
+ * field that is not a number or an unterminated quote; CORRUPT naming the line for a row whose
+ * field count differs from the header's (ragged) or an empty file; NOT_FOUND for an id column
+ * the header lacks; OUT_OF_MEMORY. Thread-safe. */
+fedc_status fedc_csv_parse(fedc_ctx *ctx, const char *name, const void *text, size_t size,
+                           const char *id_column, fedc_csv_table *out);
+void fedc_csv_table_free(fedc_csv_table *t);
+
+/* CSV import options. */
+typedef struct fedc_csv_import_opts {
+    const char *label_column; /* "label": a non-negative integer column */
+    const char *id_column;    /* NULL; when set, its values are the clients (natural ids) and the
+                                 partition options are ignored */
+    const char *split_name;   /* "train" */
+} fedc_csv_import_opts;
+
+fedc_csv_import_opts fedc_csv_import_opts_default(void);
+
+/* Imports a CSV file into a new TFF-schema SQLite file: each row is an example {"x": float32[F]
+ * (the other columns, in file order), "label": int64[1]}; clients are the id column's values
+ * (sorted) or, without one, "client_00000"... as `popts` partitions the rows. stats may be NULL.
+ * Errors: those of fedc_csv_parse (naming the file and line), NOT_FOUND for a missing label
+ * column, CORRUPT naming the line for a label that is not an integer in [0, 2^31), and those of
+ * fedc_partition_assign and the writer. */
+fedc_status fedc_import_csv(fedc_ctx *ctx, const char *csv_path, const char *sqlite_path,
+                            const fedc_csv_import_opts *opts, const fedc_partition_opts *popts,
+                            fedc_partition_stats *stats);
+
+/* ---- CIFAR-10/100 binary batches ---- */
+
+/* Imports CIFAR binary batch files (CIFAR-10: records of 1 label byte + 3072 pixel bytes;
+ * CIFAR-100: coarse label byte, fine label byte, 3072 pixel bytes; pixels as three 32x32 planes
+ * R, G, B) into a new TFF-schema SQLite file in TFF's cifar100 layout: {"image": uint8[32,32,3]
+ * (height, width, channel), "label": int64[1]} plus, for CIFAR-100, "coarse_label": int64[1];
+ * partitioned by `popts` over the fine label into clients "client_00000"... stats may be NULL.
+ * Errors: IO; CORRUPT naming the file and byte offset when its size is not a whole number of
+ * records; those of fedc_partition_assign and the writer. */
+fedc_status fedc_import_cifar(fedc_ctx *ctx, const char *const *batch_paths, int npaths,
+                              bool cifar100, const char *sqlite_path, const char *split_name,
+                              const fedc_partition_opts *popts, fedc_partition_stats *stats);
+
 #ifdef __cplusplus
 }
 #endif

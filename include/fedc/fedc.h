@@ -9,5 +9,6 @@
 #include "fedc/data.h"
 #include "fedc/core.h"
 #include "fedc/core_exec.h"
+#include "fedc/core_data.h"
 
 #endif /* FEDC_FEDC_H */

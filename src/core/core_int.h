@@ -6,6 +6,7 @@
 #define FEDC_CORE_INT_H
 
 #include <stdarg.h>
+#include <stdatomic.h>
 
 #include "fedc/core.h"
 
@@ -153,14 +154,14 @@ void fedc__literal_write(fedc__sb *sb, const fedc_tensor *t);
 
 /* An environment frame: one binding, reference counted so closures can keep it. */
 typedef struct fedc__env {
-    int refs;
+    atomic_int refs;  /* atomic: closures are shared by the threaded executor's workers */
     const char *name; /* borrowed from the module's arena */
     fedc_value *value;
     struct fedc__env *up;
 } fedc__env;
 
 struct fedc_value {
-    int refs;
+    atomic_int refs; /* atomic: values are shared by the threaded executor's workers */
     fedc_value_kind kind;
     fedc_tensor tensor; /* TENSOR (owned) */
     size_t n;           /* STRUCT items, SEQUENCE list, FEDERATED members */
@@ -222,6 +223,30 @@ fedc_status fedc__exec_sequence_map(fedc__exec *ex, fedc_value *fn, fedc_value *
 fedc_status fedc__value_materialize(fedc_ctx *ctx, fedc_value *v, fedc_value **out);
 fedc_status fedc__exec_intrinsic(fedc__exec *ex, const fedc_node *call, fedc_intrinsic in,
                                  fedc_value *arg, fedc_value **out);
+/* Prefixes ctx's message with `INTRINSIC: client I (ID)` (the id when opts.client_ids has one)
+ * and returns st. */
+fedc_status fedc__exec_client_error(fedc__exec *ex, fedc_intrinsic in, size_t i, fedc_status st);
+
+/* Receives the result of client i (a reference it takes) in client-index order. */
+typedef fedc_status (*fedc__client_sink)(fedc__exec *ex, void *user, size_t i, fedc_value *r);
+
+/* Applies fn to member i of the per-client value v (v NULL: calls fn with no argument, as
+ * federated_eval) for i in [0, n), on ex->opts.pool a window at a time, handing the results to
+ * sink in index order. A client that fails stops the run: the
+ * lowest failing index of its window is reported, prefixed by fedc__exec_client_error. */
+fedc_status fedc__exec_map_clients(fedc__exec *ex, fedc_intrinsic in, fedc_value *fn, fedc_value *v,
+                                   size_t n, fedc__client_sink sink, void *user);
+
+/* With a pool: federated_sum / mean / min / max applied to a federated_map call node `n`, or
+ * federated_aggregate(<federated_map(...), zero, accumulate, merge, report>), folded as the map
+ * streams. Sets *done false (and does nothing) when the call has another
+ * shape, so the caller evaluates it as usual. */
+/* The sink that keeps every result: user is an array of n value pointers. */
+fedc_status fedc__store_result(fedc__exec *ex, void *user, size_t i, fedc_value *r);
+
+fedc_status fedc__exec_fused_aggregate(fedc__exec *ex, fedc__env *env, const fedc_node *n,
+                                       bool *done, fedc_value **out);
+
 fedc_status fedc__exec_builtin(fedc__exec *ex, const fedc_node *call, const char *name,
                                fedc_value *arg, fedc_value **out);
 

@@ -66,7 +66,9 @@ fedc_status fedc__exec_apply(fedc__exec *ex, fedc_value *fn, fedc_value *arg, fe
 
 static fedc_status eval_call(fedc__exec *ex, fedc__env *env, const fedc_node *n, fedc_value **out) {
     fedc_value *arg = NULL;
-    fedc_status st;
+    bool done = false;
+    fedc_status st = fedc__exec_fused_aggregate(ex, env, n, &done, out); /* only with a pool */
+    if (done || st < 0) return st;
     if (n->a[1] && (st = fedc__exec_eval(ex, env, n->a[1], &arg)) < 0) return st;
     const fedc_node *fn = n->a[0];
     if (fn->kind == FEDC_NODE_INTRINSIC) {

@@ -56,11 +56,7 @@ static fedc_status make_fed(fedc__exec *ex, fedc_placement p, bool all_equal, si
 }
 
 static fedc_status client_error(fedc__exec *ex, fedc_intrinsic in, size_t i, fedc_status st) {
-    if (ex->opts.client_ids && (int64_t)i < ex->opts.num_clients && ex->opts.client_ids[i])
-        fedc_ctx_prefixf(ex->ctx, "%s: client %zu (%s)", iname(in), i, ex->opts.client_ids[i]);
-    else
-        fedc_ctx_prefixf(ex->ctx, "%s: client %zu", iname(in), i);
-    return st;
+    return fedc__exec_client_error(ex, in, i, st);
 }
 
 /* A zero value of a (checked) type of tensors; unknown dimensions become 0. */
@@ -183,7 +179,10 @@ static fedc_status map_members(fedc__exec *ex, const fedc_node *call, fedc_intri
     if (st < 0) return st;
     fedc_value **items = fedc_calloc(n ? n : 1, sizeof *items);
     if (!items) return oom(ex, call);
-    for (size_t i = 0; i < n && st >= 0; i++) {
+    bool parallel = ex->opts.pool && !v->all_equal;
+    if (parallel) /* the threaded executor: clients on the pool, results stored by index */
+        st = fedc__exec_map_clients(ex, in, fn, v, n, fedc__store_result, items);
+    for (size_t i = 0; i < n && st >= 0 && !parallel; i++) {
         /* an all-equal input gives every client the same result: compute it once */
         if (v->all_equal && i > 0)
             items[i] = fedc_value_retain(items[0]);
@@ -224,7 +223,9 @@ fedc_status fedc__exec_intrinsic(fedc__exec *ex, const fedc_node *call, fedc_int
         if ((st = clients(ex, call, in, NULL, &n)) < 0) return st;
         fedc_value **items = fedc_calloc(n ? n : 1, sizeof *items);
         if (!items) return oom(ex, call);
-        for (size_t i = 0; i < n && st >= 0; i++)
+        if (ex->opts.pool) /* the threaded executor: one call per client on the pool */
+            st = fedc__exec_map_clients(ex, in, a->items[0], NULL, n, fedc__store_result, items);
+        for (size_t i = 0; i < n && st >= 0 && !ex->opts.pool; i++)
             if ((st = fedc__exec_apply(ex, a->items[0], NULL, &items[i])) < 0)
                 client_error(ex, in, i, st);
         if (st >= 0)

@@ -84,12 +84,15 @@ static fedc_status parse_idx(fedc_ctx *ctx, const char *path, const uint8_t *b, 
     fedc_shape shape;
     memset(&shape, 0, sizeof shape);
     shape.rank = rank;
-    uint64_t numel = 1;
+    uint64_t numel = 1, span = 1; /* span ignores zero dimensions, which would hide a product
+                                     too large for the tensor's strides */
     for (int d = 0; d < rank; d++) {
         shape.dims[d] = be32(b + 4 + 4 * d);
         numel *= (uint64_t)shape.dims[d];
-        if (numel > ((uint64_t)1 << 40))
-            return fedc_ctx_errorf(ctx, FEDC_STATUS_CORRUPT, "%s: IDX dimensions too large", path);
+        span *= shape.dims[d] ? (uint64_t)shape.dims[d] : 1;
+        if (span > ((uint64_t)1 << 40))
+            return fedc_ctx_errorf(ctx, FEDC_STATUS_CORRUPT,
+                                   "%s: byte offset %d: IDX dimensions too large", path, 4 + 4 * d);
     }
     uint64_t need = numel * esize;
     if (size - header < need)
@@ -131,22 +134,29 @@ static fedc_status parse_idx(fedc_ctx *ctx, const char *path, const uint8_t *b, 
     return FEDC_STATUS_OK;
 }
 
+fedc_status fedc_idx_decode(fedc_ctx *ctx, const char *name, const void *data, size_t size,
+                            fedc_tensor *out) {
+    memset(out, 0, sizeof *out);
+    const uint8_t *raw = data;
+    if (size >= 2 && raw[0] == 0x1f && raw[1] == 0x8b) {
+        uint8_t *plain;
+        size_t plain_size;
+        fedc_status st = fedc__gunzip(ctx, name, raw, size, &plain, &plain_size);
+        if (st) return st;
+        st = parse_idx(ctx, name, plain, plain_size, out);
+        fedc_free(plain);
+        return st;
+    }
+    return parse_idx(ctx, name, raw, size, out);
+}
+
 fedc_status fedc_idx_read(fedc_ctx *ctx, const char *path, fedc_tensor *out) {
     memset(out, 0, sizeof *out);
     uint8_t *raw;
     size_t size;
     fedc_status st = fedc__read_file(ctx, path, &raw, &size);
     if (st) return st;
-    if (size >= 2 && raw[0] == 0x1f && raw[1] == 0x8b) {
-        uint8_t *plain;
-        size_t plain_size;
-        st = fedc__gunzip(ctx, path, raw, size, &plain, &plain_size);
-        fedc_free(raw);
-        if (st) return st;
-        raw = plain;
-        size = plain_size;
-    }
-    st = parse_idx(ctx, path, raw, size, out);
+    st = fedc_idx_decode(ctx, path, raw, size, out);
     fedc_free(raw);
     return st;
 }

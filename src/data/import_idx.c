@@ -5,7 +5,29 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "data/data_int.h"
+#include "data/import_int.h"
+
+typedef struct idx_src {
+    const fedc_tensor *images;
+    const int64_t *labels;
+} idx_src;
+
+/* Example i: pixels / 255 as float32 [H,W], the label as int64[1]. */
+static fedc_status idx_fill(fedc_ctx *ctx, void *user, int64_t i, fedc_example *ex) {
+    const idx_src *s = user;
+    int64_t h = s->images->shape.dims[1], wd = s->images->shape.dims[2];
+    fedc_shape pshape = FEDC_SHAPE(h, wd), lshape = FEDC_SHAPE(1);
+    fedc_tensor *pt, *lt;
+    fedc_status st = fedc_example_set(ctx, ex, "pixels", FEDC_DTYPE_FLOAT32, &pshape, &pt);
+    if (!st) st = fedc_example_set(ctx, ex, "label", FEDC_DTYPE_INT64, &lshape, &lt);
+    if (st) return st;
+    const uint8_t *px = (const uint8_t *)s->images->data + i * h * wd;
+    float *f = pt->data;
+    for (int64_t p = 0; p < h * wd; p++)
+        f[p] = (float)px[p] / 255.0f;
+    ((int64_t *)lt->data)[0] = s->labels[i];
+    return FEDC_STATUS_OK;
+}
 
 fedc_status fedc_import_idx(fedc_ctx *ctx, const char *images_path, const char *labels_path,
                             const char *sqlite_path, const char *split_name,
@@ -26,14 +48,10 @@ fedc_status fedc_import_idx(fedc_ctx *ctx, const char *images_path, const char *
     if (!st && images.dtype != FEDC_DTYPE_UINT8)
         st = fedc_ctx_errorf(ctx, FEDC_STATUS_UNSUPPORTED, "%s: images are %s, not ubyte",
                              images_path, fedc_dtype_name(images.dtype));
-    int64_t *lab = NULL, *client_of = NULL, *order = NULL, *start = NULL;
-    int64_t k = opts->num_clients;
+    int64_t *lab = NULL;
     if (!st) {
         lab = fedc_malloc((size_t)(n ? n : 1) * sizeof *lab);
-        client_of = fedc_malloc((size_t)(n ? n : 1) * sizeof *client_of);
-        order = fedc_malloc((size_t)(n ? n : 1) * sizeof *order);
-        start = fedc_calloc((size_t)(k > 0 ? k : 0) + 1, sizeof *start);
-        if (!lab || !client_of || !order || !start)
+        if (!lab)
             st = fedc_ctx_errorf(ctx, FEDC_STATUS_OUT_OF_MEMORY, "import of %lld examples",
                                  (long long)n);
     }
@@ -49,53 +67,13 @@ fedc_status fedc_import_idx(fedc_ctx *ctx, const char *images_path, const char *
             if (lab[i] + 1 > num_classes) num_classes = lab[i] + 1;
         }
     }
-    if (!st) st = fedc_partition_assign(ctx, opts, lab, n, num_classes, client_of);
-    if (!st && stats)
-        st = fedc_partition_stats_compute(ctx, client_of, lab, n, k, num_classes, stats);
-    /* Group by client, keeping the file's order inside each client. */
     if (!st) {
-        for (int64_t i = 0; i < n; i++)
-            start[client_of[i] + 1]++;
-        for (int64_t c = 0; c < k; c++)
-            start[c + 1] += start[c];
-        for (int64_t i = 0; i < n; i++)
-            order[start[client_of[i]]++] = i;
+        idx_src src = {&images, lab};
+        st = fedc__import_write(ctx, sqlite_path, split_name, opts, lab, n, num_classes, NULL, NULL,
+                                0, idx_fill, &src, stats);
     }
-    fedc_sqlite_writer *w = NULL;
-    fedc_example *ex = NULL;
-    if (!st) st = fedc_sqlite_writer_create(ctx, sqlite_path, &w);
-    if (!st) st = fedc_example_create(ctx, &ex);
-    if (!st) {
-        int width = 5;
-        for (int64_t m = k - 1; m >= 100000; m /= 10)
-            width++;
-        int64_t h = images.shape.dims[1], wd = images.shape.dims[2];
-        fedc_shape pshape = FEDC_SHAPE(h, wd), lshape = FEDC_SHAPE(1);
-        const uint8_t *px = images.data;
-        for (int64_t j = 0; j < n && !st; j++) {
-            int64_t i = order[j];
-            char id[32];
-            snprintf(id, sizeof id, "client_%0*lld", width, (long long)client_of[i]);
-            fedc_tensor *pt, *lt;
-            st = fedc_example_set(ctx, ex, "pixels", FEDC_DTYPE_FLOAT32, &pshape, &pt);
-            if (!st) st = fedc_example_set(ctx, ex, "label", FEDC_DTYPE_INT64, &lshape, &lt);
-            if (st) break;
-            float *f = pt->data;
-            for (int64_t p = 0; p < h * wd; p++)
-                f[p] = (float)px[i * h * wd + p] / 255.0f;
-            ((int64_t *)lt->data)[0] = lab[i];
-            st = fedc_sqlite_writer_add(ctx, w, split_name, id, ex);
-        }
-    }
-    if (!st) st = fedc_sqlite_writer_finish(ctx, w);
-    fedc_sqlite_writer_destroy(w);
-    fedc_example_destroy(ex);
     fedc_free(lab);
-    fedc_free(client_of);
-    fedc_free(order);
-    fedc_free(start);
     fedc_tensor_free(&images);
     fedc_tensor_free(&labels);
-    if (st && stats) fedc_partition_stats_free(stats);
     return st;
 }

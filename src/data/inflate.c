@@ -322,18 +322,25 @@ fedc_status fedc__gunzip(fedc_ctx *ctx, const char *name, const void *data, size
         const uint8_t *h = s.in + s.pos;
         if (size - s.pos < 18 || h[0] != 0x1f || h[1] != 0x8b) {
             if (member > 0) break; /* trailing garbage after a member: ignored, as gzip -d */
+            fedc_free(s.out);      /* the ISIZE guess above may have allocated */
             return fedc_ctx_errorf(ctx, FEDC_STATUS_CORRUPT,
                                    "%s: byte offset 0: not a gzip file (magic %02x %02x)", name,
                                    size > 0 ? h[0] : 0, size > 1 ? h[1] : 0);
         }
-        if (h[2] != 8)
+        if (h[2] != 8) {
+            fedc_free(s.out);
             return fedc_ctx_errorf(ctx, FEDC_STATUS_CORRUPT,
                                    "%s: byte offset %zu: gzip method %d is not deflate", name,
                                    start + 2, h[2]);
+        }
         int flags = h[3];
         s.pos += 10;
         if (flags & 4) {
-            if (s.pos + 2 > size) break;
+            if (s.pos + 2 > size) {
+                s.pos = size;
+                fail(&s, "gzip header runs past the end");
+                break;
+            }
             s.pos += 2 + (size_t)(s.in[s.pos] | s.in[s.pos + 1] << 8);
         }
         for (int f = 8; f <= 16; f += 8)
@@ -358,7 +365,9 @@ fedc_status fedc__gunzip(fedc_ctx *ctx, const char *name, const void *data, size
             break;
         }
         uint32_t crc = le32(s.in + s.pos), isize = le32(s.in + s.pos + 4);
-        if (crc != crc32_of(table, s.out + out_start, s.out_len - out_start)) {
+        /* an empty member may leave s.out NULL: no pointer arithmetic on it */
+        const uint8_t *member_out = s.out_len > out_start ? s.out + out_start : NULL;
+        if (crc != crc32_of(table, member_out, s.out_len - out_start)) {
             fail(&s, "CRC-32 mismatch");
             break;
         }

@@ -272,13 +272,15 @@ void fedc_test_check_tensor_near(const char *file, int line, const char *a_text,
 
 /* ---- counting allocator ---- */
 
-static long g_alloc_count, g_alloc_outstanding, g_fail_at;
-static bool g_fail_sticky, g_fail_hit;
+/* Atomic: allocation sweeps may run code that allocates from several threads. */
+static _Atomic long g_alloc_count, g_alloc_outstanding;
+static long g_fail_at;
+static bool g_fail_sticky;
+static _Atomic bool g_fail_hit;
 
 static bool should_fail(void) {
-    g_alloc_count++;
-    if (g_fail_at > 0 &&
-        (g_alloc_count == g_fail_at || (g_fail_sticky && g_alloc_count > g_fail_at))) {
+    long n = ++g_alloc_count;
+    if (g_fail_at > 0 && (n == g_fail_at || (g_fail_sticky && n > g_fail_at))) {
         g_fail_hit = true;
         return true;
     }

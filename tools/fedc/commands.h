@@ -14,5 +14,21 @@ typedef struct fedc_command {
 
 int fedc_cmd_version(int argc, char **argv);
 int fedc_cmd_info(int argc, char **argv);
+/* Federated Core files: cmd_run.c, cmd_check.c, cmd_fmt.c. fedc_cmd_load_module (cmd_check.c)
+ * reads and parses PATH (and type-checks it when `check`), printing errors as `fedc CMD: ...`;
+ * returns an exit code. */
+int fedc_cmd_run(int argc, char **argv);
+int fedc_cmd_check(int argc, char **argv);
+int fedc_cmd_fmt(int argc, char **argv);
+struct fedc_ctx;
+struct fedc_comp;
+int fedc_cmd_load_module(const char *cmd, const char *path, _Bool check, struct fedc_ctx *ctx,
+                         struct fedc_comp **out);
+/* `fedc data` dispatches to its subcommands (cmd_data*.c); argv[0] is the subcommand's name. */
+int fedc_cmd_data(int argc, char **argv);
+int fedc_cmd_data_import(int argc, char **argv);
+int fedc_cmd_data_info(int argc, char **argv);
+int fedc_cmd_data_head(int argc, char **argv);
+int fedc_cmd_data_split(int argc, char **argv);
 
 #endif /* FEDC_TOOL_COMMANDS_H */

@@ -7,7 +7,11 @@
 #include "fedc/fedc.h"
 
 static const fedc_command g_commands[] = {
+    {"data", "import, inspect and split federated datasets", fedc_cmd_data},
+    {"check", "type-check a computation file and print each definition's type", fedc_cmd_check},
+    {"fmt", "print a computation file in canonical form", fedc_cmd_fmt},
     {"info", "show the build: version, kernels, threads", fedc_cmd_info},
+    {"run", "run a federated computation file on literals or client data", fedc_cmd_run},
     {"version", "print the version", fedc_cmd_version},
 };
 static const int g_ncommands = (int)(sizeof g_commands / sizeof g_commands[0]);

@@ -1,0 +1,413 @@
+/* test_cli_core.c — `fedc run`, `fedc check` and `fedc fmt` as a script sees them, and the
+ * example .fc programs run on ../shared/data, their numbers checked against values computed
+ * here independently through the data API. Runs the binary named by $FEDC_TOOL.
+ */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fedc/data.h"
+#include "harness/harness.h"
+
+static char g_out[1 << 16];
+
+/* Runs `fedc ARGS` with stderr folded into stdout; returns the exit code, output in g_out. */
+static int fedc(const char *fmt, ...) FEDC_PRINTF(1, 2);
+static int fedc(const char *fmt, ...) {
+    const char *tool = getenv("FEDC_TOOL");
+    if (!tool || !*tool) SKIP("FEDC_TOOL is not set (run through make check)");
+    char args[2048], cmd[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    snprintf(cmd, sizeof cmd, "%s %s 2>&1", tool, args);
+    FILE *p = popen(cmd, "r");
+    if (!p) FAIL("popen(%s) failed", cmd);
+    size_t n = fread(g_out, 1, sizeof g_out - 1, p);
+    g_out[n] = '\0';
+    int status = pclose(p);
+    if (!WIFEXITED(status)) FAIL("'%s' did not exit normally", cmd);
+    return WEXITSTATUS(status);
+}
+
+/* Writes text to a new temporary .fc file whose name goes into path. */
+static void temp_file(const char *text, char *path, size_t size) {
+    snprintf(path, size, "/tmp/fedc_cli_core_XXXXXX");
+    int fd = mkstemp(path);
+    if (fd < 0) FAIL("mkstemp failed");
+    size_t n = strlen(text);
+    if (write(fd, text, n) != (ssize_t)n) FAIL("write failed");
+    close(fd);
+}
+
+static const char *emnist(char *buf, size_t size) {
+    snprintf(buf, size, "%s/tff-sqlite/emnist_sample.sqlite", fedc_test_data_dir());
+    if (access(buf, R_OK) != 0) SKIP("%s is not there", buf);
+    return buf;
+}
+
+TEST(check_prints_each_definitions_type) {
+    char path[64];
+    temp_file("# comment\nsq = (x: float32 -> mul(x, x))\n"
+              "main = (v: {float32}@CLIENTS) -> federated_sum(federated_map(<sq, v>))\n",
+              path, sizeof path);
+    ASSERT_EQ(fedc("check %s", path), 0);
+    ASSERT_STREQ(g_out, "sq: (float32 -> float32)\n"
+                        "main: ({float32}@CLIENTS -> float32@SERVER)\n");
+    unlink(path);
+}
+
+TEST(check_names_the_place_of_a_type_error) {
+    char path[64];
+    temp_file("main = (x: float32@SERVER) ->\n  federated_sum(x)\n", path, sizeof path);
+    ASSERT_EQ(fedc("check %s", path), 1);
+    ASSERT_CONTAINS(g_out, "fedc check: ");
+    ASSERT_CONTAINS(g_out, ":2:");
+    ASSERT_CONTAINS(g_out, "federated_sum expects {T}@CLIENTS, got float32@SERVER");
+    unlink(path);
+    ASSERT_EQ(fedc("check /nonexistent/x.fc"), 1);
+    ASSERT_CONTAINS(g_out, "fedc check: cannot open /nonexistent/x.fc");
+}
+
+TEST(fmt_prints_the_canonical_form_and_is_idempotent) {
+    char path[64], path2[64];
+    temp_file("# dropped\nmain   =   (x : float32 ->add( x,1.0 ))\n", path, sizeof path);
+    ASSERT_EQ(fedc("fmt %s", path), 0);
+    ASSERT_STREQ(g_out, "main = (x: float32 -> add(x, 1.0))\n");
+    temp_file(g_out, path2, sizeof path2);
+    ASSERT_EQ(fedc("fmt %s", path2), 0);
+    ASSERT_STREQ(g_out, "main = (x: float32 -> add(x, 1.0))\n");
+    unlink(path);
+    unlink(path2);
+    temp_file("main = (x: float32 -> add(x,\n", path, sizeof path);
+    ASSERT_EQ(fedc("fmt %s", path), 1);
+    ASSERT_CONTAINS(g_out, "fedc fmt: ");
+    ASSERT_CONTAINS(g_out, ":2:1: expected");
+    unlink(path);
+}
+
+TEST(run_takes_literals_placed_as_the_parameters_say) {
+    char path[64];
+    temp_file("main = (x: {float32}@CLIENTS, s: float32@SERVER) -> federated_mean(federated_map(<"
+              "(p: <float32, float32> -> mul(p[0], p[1])), federated_zip(<x, "
+              "federated_broadcast(s)>)>))\n",
+              path, sizeof path);
+    ASSERT_EQ(fedc("run %s --arg x=[1.0,2.0,4.0] --arg s=2.0", path), 0);
+    ASSERT_STREQ(g_out, "4.6666665@SERVER\n");
+    ASSERT_EQ(fedc("run %s --arg x=[1.0,2.0,4.0] --arg s=2.0 --threads 3", path), 0);
+    ASSERT_STREQ(g_out, "4.6666665@SERVER\n");
+    /* a wrong literal dtype is the work failing (1); a bad command line is 2 */
+    ASSERT_EQ(fedc("run %s --arg x=[1,2] --arg s=2.0", path), 1);
+    ASSERT_CONTAINS(g_out, "fedc run: the argument of 'main': at .x@0: expected float32");
+    ASSERT_EQ(fedc("run %s --arg y=1", path), 2);
+    ASSERT_CONTAINS(g_out, "fedc run: 'main' has no parameter 'y'");
+    ASSERT_EQ(fedc("run %s --arg x=[1.0]", path), 2);
+    ASSERT_CONTAINS(g_out, "missing --arg s=VALUE");
+    ASSERT_EQ(fedc("run %s --threads many", path), 2);
+    ASSERT_CONTAINS(g_out, "bad number 'many'");
+    ASSERT_EQ(fedc("run %s --def nothing", path), 2);
+    ASSERT_CONTAINS(g_out, "no definition 'nothing'");
+    ASSERT_EQ(fedc("run"), 2);
+    ASSERT_CONTAINS(g_out, "missing FILE");
+    unlink(path);
+}
+
+TEST(core_commands_have_help_with_an_example) {
+    const char *cmds[] = {"run", "check", "fmt"};
+    for (int i = 0; i < 3; i++) {
+        ASSERT_EQ(fedc("%s --help", cmds[i]), 0);
+        ASSERT_CONTAINS(g_out, "usage: fedc ");
+        ASSERT_CONTAINS(g_out, "example:");
+    }
+    ASSERT_EQ(fedc("--help"), 0);
+    ASSERT_CONTAINS(g_out, "run ");
+    ASSERT_CONTAINS(g_out, "check ");
+    ASSERT_CONTAINS(g_out, "fmt ");
+}
+
+/* Per-client statistics of EMNIST's digits_only_train split, read through the data API. */
+typedef struct emnist_stats {
+    int64_t nclients;
+    double mean_of_means; /* mean over clients of each client's mean of example means */
+    int64_t labels[10];
+    int64_t counts[64];
+} emnist_stats;
+
+static void emnist_stats_compute(fedc_ctx *ctx, const char *path, emnist_stats *s) {
+    memset(s, 0, sizeof *s);
+    fedc_sqlite_opts o = fedc_sqlite_opts_default();
+    o.split_name = "digits_only_train";
+    fedc_client_data *cd;
+    ASSERT_OK(fedc_client_data_open_sqlite(ctx, path, &o, &cd));
+    s->nclients = fedc_client_data_num_clients(cd);
+    ASSERT_LE(s->nclients, 64);
+    fedc_example *ex;
+    ASSERT_OK(fedc_example_create(ctx, &ex));
+    for (int64_t c = 0; c < s->nclients; c++) {
+        fedc_dataset *ds;
+        ASSERT_OK(fedc_client_data_open(ctx, cd, c, &ds));
+        bool got;
+        double sum = 0;
+        for (;;) {
+            ASSERT_OK(fedc_dataset_next(ctx, ds, ex, &got));
+            if (!got) break;
+            const fedc_tensor *px = fedc_example_get(ex, "pixels");
+            const fedc_tensor *lb = fedc_example_get(ex, "label");
+            ASSERT_TRUE(px && lb);
+            double m = 0;
+            for (int64_t k = 0; k < fedc_tensor_numel(px); k++)
+                m += fedc_tensor_get_flat(px, k);
+            sum += m / (double)fedc_tensor_numel(px);
+            int64_t y = (int64_t)fedc_tensor_get_flat(lb, 0);
+            ASSERT_TRUE(y >= 0 && y < 10);
+            s->labels[y]++;
+            s->counts[c]++;
+        }
+        s->mean_of_means += sum / (double)s->counts[c];
+        fedc_dataset_destroy(ds);
+    }
+    s->mean_of_means /= (double)s->nclients;
+    fedc_example_destroy(ex);
+    fedc_client_data_destroy(cd);
+}
+
+TEST(example_analytics_mean_matches_the_data) {
+    char path[512];
+    emnist(path, sizeof path);
+    emnist_stats s;
+    emnist_stats_compute(ctx, path, &s);
+    ASSERT_EQ(fedc("run examples/analytics_mean.fc --preprocess emnist-flat "
+                   "--arg clients=%s:digits_only_train --threads 4",
+                   path),
+              0);
+    ASSERT_CONTAINS(g_out, "@SERVER");
+    ASSERT_NEAR(strtod(g_out, NULL), s.mean_of_means, 1e-5);
+}
+
+TEST(example_analytics_histogram_matches_the_data) {
+    char path[512];
+    emnist(path, sizeof path);
+    emnist_stats s;
+    emnist_stats_compute(ctx, path, &s);
+    char want[256] = "[";
+    for (int k = 0; k < 10; k++)
+        snprintf(want + strlen(want), sizeof want - strlen(want), "%s%lld", k ? ", " : "",
+                 (long long)s.labels[k]);
+    strcat(want, "]@SERVER\n");
+    ASSERT_EQ(fedc("run examples/analytics_histogram.fc --preprocess emnist-flat "
+                   "--arg clients=%s:digits_only_train",
+                   path),
+              0);
+    ASSERT_STREQ(g_out, want);
+}
+
+TEST(example_analytics_threshold_matches_the_data) {
+    char path[512];
+    emnist(path, sizeof path);
+    emnist_stats s;
+    emnist_stats_compute(ctx, path, &s);
+    const int thresholds[] = {0, 20, 30, 45, 1000};
+    for (int t = 0; t < 5; t++) {
+        int64_t want = 0;
+        for (int64_t c = 0; c < s.nclients; c++)
+            want += s.counts[c] > thresholds[t];
+        ASSERT_EQ(fedc("run examples/analytics_threshold.fc --preprocess emnist-flat "
+                       "--arg clients=%s:digits_only_train --arg threshold=%d --threads %d",
+                       path, thresholds[t], 1 + t),
+                  0);
+        char w[64];
+        snprintf(w, sizeof w, "%lld@SERVER\n", (long long)want);
+        ASSERT_STREQ(g_out, w);
+    }
+    /* --clients keeps the first N clients */
+    ASSERT_EQ(fedc("run examples/analytics_threshold.fc --preprocess emnist-flat --clients 3 "
+                   "--arg clients=%s:digits_only_train --arg threshold=0",
+                   path),
+              0);
+    ASSERT_STREQ(g_out, "3@SERVER\n");
+}
+
+/* Parses "<w=[a, b, ...], b=c>@SERVER" into w[28] and *b. */
+static void parse_model(const char *text, float *w, float *b) {
+    const char *p = strstr(text, "w=[");
+    ASSERT_TRUE(p != NULL);
+    p += 3;
+    for (int k = 0; k < 28; k++) {
+        char *end;
+        w[k] = strtof(p, &end);
+        ASSERT_TRUE(end != p);
+        p = end + (*end == ',' ? 2 : 0);
+    }
+    p = strstr(p, "b=");
+    ASSERT_TRUE(p != NULL);
+    *b = strtof(p + 2, NULL);
+}
+
+TEST(example_fedavg_linear_matches_a_plain_c_round) {
+    char path[512];
+    emnist(path, sizeof path);
+    const float lr = 0.05f;
+    /* one round by hand: every client starts at zero, one epoch of SGD, weighted mean */
+    fedc_sqlite_opts o = fedc_sqlite_opts_default();
+    o.split_name = "digits_only_train";
+    fedc_client_data *cd;
+    ASSERT_OK(fedc_client_data_open_sqlite(ctx, path, &o, &cd));
+    fedc_example *ex;
+    ASSERT_OK(fedc_example_create(ctx, &ex));
+    double W[28] = {0}, B = 0, N = 0;
+    for (int64_t c = 0; c < fedc_client_data_num_clients(cd); c++) {
+        float w[28] = {0}, b = 0, n = 0;
+        fedc_dataset *ds;
+        ASSERT_OK(fedc_client_data_open(ctx, cd, c, &ds));
+        bool got;
+        for (;;) {
+            ASSERT_OK(fedc_dataset_next(ctx, ds, ex, &got));
+            if (!got) break;
+            const fedc_tensor *px = fedc_example_get(ex, "pixels");
+            float f[28], pred = 0;
+            for (int r = 0; r < 28; r++) {
+                double m = 0;
+                for (int k = 0; k < 28; k++)
+                    m += fedc_tensor_get_flat(px, r * 28 + k);
+                f[r] = (float)(m / 28);
+                pred += w[r] * f[r];
+            }
+            float err = pred + b - (float)fedc_tensor_get_flat(fedc_example_get(ex, "label"), 0);
+            float step = lr * err;
+            for (int r = 0; r < 28; r++)
+                w[r] -= step * f[r];
+            b -= step;
+            n += 1;
+        }
+        fedc_dataset_destroy(ds);
+        for (int r = 0; r < 28; r++)
+            W[r] += n * w[r];
+        B += n * b;
+        N += n;
+    }
+    fedc_example_destroy(ex);
+    fedc_client_data_destroy(cd);
+    ASSERT_EQ(fedc("run examples/fedavg_linear.fc --preprocess emnist-flat --arg lr=0.05 "
+                   "--arg clients=%s:digits_only_train",
+                   path),
+              0);
+    float w[28], b;
+    parse_model(g_out, w, &b);
+    for (int r = 0; r < 28; r++)
+        ASSERT_NEAR(w[r], W[r] / N, 1e-3);
+    ASSERT_NEAR(b, B / N, 1e-3);
+    /* the threaded executor prints the same bits */
+    char ref[sizeof g_out];
+    strcpy(ref, g_out);
+    ASSERT_EQ(fedc("run examples/fedavg_linear.fc --preprocess emnist-flat --arg lr=0.05 "
+                   "--arg clients=%s:digits_only_train --threads 8",
+                   path),
+              0);
+    ASSERT_STREQ(g_out, ref);
+}
+
+TEST(run_names_the_client_data_file_on_errors) {
+    ASSERT_EQ(fedc("run examples/analytics_mean.fc --arg clients=/nonexistent.sqlite:train"), 1);
+    ASSERT_CONTAINS(g_out, "fedc run: ");
+    ASSERT_CONTAINS(g_out, "/nonexistent.sqlite");
+    char path[512];
+    emnist(path, sizeof path);
+    /* without preprocessing the elements are <label=int64[1],pixels=float32[784]> */
+    ASSERT_EQ(fedc("run examples/analytics_mean.fc --arg clients=%s:digits_only_train", path), 1);
+    ASSERT_CONTAINS(g_out, "fedc run: ");
+    ASSERT_CONTAINS(g_out, "client 0 (");
+}
+
+TEST(run_reads_shakespeare_with_tffs_preprocessing) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/tff-sqlite/shakespeare_sample.sqlite", fedc_test_data_dir());
+    if (access(path, R_OK) != 0) SKIP("%s is not there", path);
+    /* independently: a snippet of L bytes becomes ceil((L + 2) / 81) pieces of 80 + 1 ids */
+    fedc_sqlite_opts o = fedc_sqlite_opts_default();
+    o.split_name = "train";
+    fedc_client_data *cd;
+    ASSERT_OK(fedc_client_data_open_sqlite(ctx, path, &o, &cd));
+    fedc_example *ex;
+    ASSERT_OK(fedc_example_create(ctx, &ex));
+    long long total = 0, max = 0;
+    for (int64_t c = 0; c < fedc_client_data_num_clients(cd); c++) {
+        fedc_dataset *ds;
+        ASSERT_OK(fedc_client_data_open(ctx, cd, c, &ds));
+        long long pieces = 0;
+        bool got;
+        for (;;) {
+            ASSERT_OK(fedc_dataset_next(ctx, ds, ex, &got));
+            if (!got) break;
+            long long len = fedc_tensor_numel(fedc_example_get(ex, "snippets"));
+            pieces += (len + 2 + 80) / 81;
+        }
+        fedc_dataset_destroy(ds);
+        total += pieces;
+        if (pieces > max) max = pieces;
+    }
+    fedc_example_destroy(ex);
+    fedc_client_data_destroy(cd);
+    char fc[64];
+    temp_file("count = (d: <x=int32[80],y=int32[80]>* -> sequence_reduce(<d, 0, "
+              "(n: int32, e: <x=int32[80],y=int32[80]> -> add(n, 1))>))\n"
+              "main = (clients: {<x=int32[80],y=int32[80]>*}@CLIENTS) -> <federated_sum("
+              "federated_map(<count, clients>)), federated_max(federated_map(<count, clients>))>\n",
+              fc, sizeof fc);
+    ASSERT_EQ(fedc("run %s --preprocess shakespeare --arg clients=%s:train --threads 4", fc, path),
+              0);
+    char want[128];
+    snprintf(want, sizeof want, "<%lld@SERVER, %lld@SERVER>\n", total, max);
+    ASSERT_STREQ(g_out, want);
+    unlink(fc);
+}
+
+TEST(run_reads_leaf_json_client_data) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/leaf-shakespeare/train.json", fedc_test_data_dir());
+    if (access(path, R_OK) != 0) SKIP("%s is not there", path);
+    fedc_client_data *cd;
+    ASSERT_OK(fedc_client_data_open_leaf(ctx, path, &cd));
+    long long total = 0;
+    for (int64_t c = 0; c < fedc_client_data_num_clients(cd); c++) {
+        fedc_dataset *ds;
+        int64_t n;
+        ASSERT_OK(fedc_client_data_open(ctx, cd, c, &ds));
+        ASSERT_OK(fedc_dataset_count(ctx, ds, &n));
+        fedc_dataset_destroy(ds);
+        total += n;
+    }
+    fedc_client_data_destroy(cd);
+    char fc[64];
+    temp_file("count = (d: <x=uint8[?],y=uint8[?]>* -> sequence_reduce(<d, 0, "
+              "(n: int32, e: <x=uint8[?],y=uint8[?]> -> add(n, 1))>))\n"
+              "main = (clients: {<x=uint8[?],y=uint8[?]>*}@CLIENTS) -> "
+              "federated_sum(federated_map(<count, clients>))\n",
+              fc, sizeof fc);
+    ASSERT_EQ(fedc("run %s --arg clients=%s --threads 2", fc, path), 0);
+    char want[64];
+    snprintf(want, sizeof want, "%lld@SERVER\n", total);
+    ASSERT_STREQ(g_out, want);
+    unlink(fc);
+}
+
+TEST(examples_check_and_their_canonical_form_checks_the_same) {
+    const char *names[] = {"analytics_mean", "analytics_histogram", "analytics_threshold",
+                           "fedavg_linear"};
+    for (int i = 0; i < 4; i++) {
+        ASSERT_EQ(fedc("check examples/%s.fc", names[i]), 0);
+        static char types[sizeof g_out];
+        char path[64];
+        memcpy(types, g_out, sizeof types);
+        ASSERT_CONTAINS(types, "main: ");
+        ASSERT_EQ(fedc("fmt examples/%s.fc", names[i]), 0);
+        temp_file(g_out, path, sizeof path);
+        ASSERT_EQ(fedc("check %s", path), 0);
+        ASSERT_STREQ(g_out, types);
+        unlink(path);
+    }
+}
