@@ -33,7 +33,7 @@ static const char *const k_help =
     "\n"
     "example:\n"
     "  fedc run examples/analytics_mean.fc \\\n"
-    "      --arg clients=../shared/data/tff-sqlite/emnist_sample.sqlite:train \\\n"
+    "      --arg clients=../shared/data/tff-sqlite/emnist_sample.sqlite:digits_only_train \\\n"
     "      --preprocess emnist --threads 4\n";
 
 typedef struct run_opts {
