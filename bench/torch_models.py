@@ -7,15 +7,39 @@ workload, `name value unit`, with the median of several samples:
   emnist    TFF's EMNIST CNN (dropout), batch 20, SGD 0.1       examples per second
   charlstm  Shakespeare character model, seq 80, batch 4, SGD   training steps per second
 Inputs are random (speed does not depend on the values). Needs Debian's python3-torch; it is
-a benchmark, never a test dependency.
+a benchmark, never a test dependency, and must not change torch's defaults beyond one thread.
+
+With --serve it reads `name seconds [wall|cpu]` lines on stdin and answers each with one sample
+(`name value unit`), after a first line `ready torch VERSION` (or `notorch REASON` when torch
+cannot be imported): bench/models.c drives it that way to interleave PyTorch's samples with
+fedc's, so both sides see the same machine load.
 """
 import argparse
+import os
 import statistics
+import sys
 import time
 
-import torch
-import torch.nn as nn
-import torch.nn.functional as F
+# One thread means one: torch.set_num_threads(1) alone leaves the OpenMP pool that import made,
+# whose second thread was measured spinning a core (process CPU time twice the wall time).
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("MKL_NUM_THREADS", "1")
+
+try:
+    import torch
+    import torch.nn as nn
+    import torch.nn.functional as F
+except ImportError as e:  # reported by --serve; the plain CLI fails below
+    torch = None
+    IMPORT_ERROR = str(e)
+    nn = None
+
+
+class _NoTorch:  # lets the class statements below run without torch
+    Module = object
+
+
+nn = nn or _NoTorch
 
 
 class EmnistCnn(nn.Module):
@@ -53,22 +77,23 @@ class CharLstm(nn.Module):
         return self.out(h)
 
 
-def steps_per_second(step, min_seconds, samples):
-    step()  # warm-up
-    rates = []
-    for _ in range(samples):
-        n, t0 = 0, time.perf_counter()
-        while True:
-            step()
-            n += 1
-            elapsed = time.perf_counter() - t0
-            if elapsed >= min_seconds:
-                break
-        rates.append(n / elapsed)
-    return statistics.median(rates)
+CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
 
 
-def bench_seed(args):
+def one_sample(step, min_seconds, clock="wall"):
+    """Steps per second over a run of at least min_seconds of `clock` ("wall": elapsed time;
+    "cpu": this process's CPU time, which leaves out time the scheduler gives to others)."""
+    now = CLOCKS[clock]
+    n, t0 = 0, now()
+    while True:
+        step()
+        n += 1
+        elapsed = now() - t0
+        if elapsed >= min_seconds:
+            return n / elapsed
+
+
+def make_seed():
     model = nn.Linear(784, 10)
     nn.init.zeros_(model.weight)
     nn.init.zeros_(model.bias)
@@ -81,10 +106,10 @@ def bench_seed(args):
         F.cross_entropy(model(x), y).backward()
         opt.step()
 
-    return steps_per_second(step, args.seconds, args.samples)
+    return step
 
 
-def bench_emnist(args):
+def make_emnist():
     model = EmnistCnn()
     model.train()
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
@@ -96,10 +121,10 @@ def bench_emnist(args):
         F.cross_entropy(model(x), y).backward()
         opt.step()
 
-    return 20 * steps_per_second(step, args.seconds, args.samples)
+    return step
 
 
-def bench_charlstm(args):
+def make_charlstm():
     model = CharLstm()
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
     x = torch.randint(0, 90, (4, 80))
@@ -111,14 +136,48 @@ def bench_charlstm(args):
         F.cross_entropy(logits.reshape(-1, 90), y.reshape(-1)).backward()
         opt.step()
 
-    return steps_per_second(step, args.seconds, args.samples)
+    return step
 
 
+# name: (factory of a training step, examples per step reported (1: steps/s), unit)
 WORKLOADS = {
-    "seed": (bench_seed, "steps/s"),
-    "emnist": (bench_emnist, "examples/s"),
-    "charlstm": (bench_charlstm, "steps/s"),
+    "seed": (make_seed, 1, "steps/s"),
+    "emnist": (make_emnist, 20, "examples/s"),
+    "charlstm": (make_charlstm, 1, "steps/s"),
 }
+
+
+class Runner:
+    """Builds each workload once (plus one warm-up step) and times samples of it."""
+
+    def __init__(self):
+        self.steps = {}
+
+    def sample(self, name, seconds, clock="wall"):
+        make, per_step, unit = WORKLOADS[name]
+        if name not in self.steps:
+            self.steps[name] = make()
+            self.steps[name]()  # warm-up
+        return per_step * one_sample(self.steps[name], seconds, clock), unit
+
+
+def serve():
+    if torch is None:
+        print(f"notorch {IMPORT_ERROR}", flush=True)
+        return
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    print(f"ready torch {torch.__version__}", flush=True)
+    runner = Runner()
+    for line in sys.stdin:
+        parts = line.split()  # name seconds [wall|cpu]
+        if len(parts) == 2:
+            parts.append("wall")
+        if len(parts) != 3 or parts[0] not in WORKLOADS or parts[2] not in CLOCKS:
+            print(f"error bad request {line.strip()!r}", flush=True)
+            continue
+        value, unit = runner.sample(parts[0], float(parts[1]), parts[2])
+        print(f"{parts[0]} {value:.3f} {unit}", flush=True)
 
 
 def main():
@@ -126,12 +185,22 @@ def main():
     parser.add_argument("workloads", nargs="*", default=list(WORKLOADS))
     parser.add_argument("--seconds", type=float, default=0.5, help="minimum time per sample")
     parser.add_argument("--samples", type=int, default=5)
+    parser.add_argument("--cpu-time", action="store_true", help="time in process CPU time")
+    parser.add_argument("--serve", action="store_true",
+                        help="answer `name seconds [wall|cpu]` on stdin")
     args = parser.parse_args()
+    if args.serve:
+        serve()
+        return
+    if torch is None:
+        sys.exit(f"torch_models.py: cannot import torch: {IMPORT_ERROR}")
     torch.set_num_threads(1)
     torch.manual_seed(0)
+    runner = Runner()
     for name in args.workloads:
-        fn, unit = WORKLOADS[name]
-        print(f"{name} {fn(args):.1f} {unit}", flush=True)
+        clock = "cpu" if args.cpu_time else "wall"
+        rates = [runner.sample(name, args.seconds, clock) for _ in range(args.samples)]
+        print(f"{name} {statistics.median(r for r, _ in rates):.1f} {rates[0][1]}", flush=True)
 
 
 if __name__ == "__main__":

@@ -2,10 +2,15 @@
  * c' = f c + i tanh(zc), h' = o tanh(c'), sigmoid gates; weights kernel [in, 4u],
  * recurrent_kernel [u, 4u] (orthogonal), bias [4u] with the forget part at 1
  * (unit_forget_bias). Output: every step's h or the last. Backward: backpropagation through
- * time with fedc_sgemm per step.
+ * time.
+ *
+ * Only the recurrence is sequential: the input projection x W of every step is one product
+ * before the time loop, and the weight gradients (dW, dU) and dx are products over all steps
+ * after it, so the per-step products are only h U forward and dz U^T backward (with a batch of
+ * 4, per-step products of 4 rows spend more time packing U than multiplying).
  *
  * Must not allocate: activated gates, cell and hidden states of every step are kept in
- * io->saved; per-step gradients live in io->temp.
+ * io->saved; dL/dz of every step and the carried dh, dc live in io->temp.
  */
 #include <math.h>
 #include <string.h>
@@ -64,16 +69,18 @@ static int64_t lstm_saved(const fedc_layer *l, int64_t batch) {
     return batch * steps(l) * 6 * l->spec.units;
 }
 
-static int64_t lstm_temp(const fedc_layer *l, int64_t batch) { return batch * 6 * l->spec.units; }
+static int64_t lstm_temp(const fedc_layer *l, int64_t batch) {
+    return batch * steps(l) * 4 * l->spec.units + 2 * batch * l->spec.units;
+}
 
 static void lstm_forward(const fedc_layer *l, fedc_layer_io *io, const float *x, float *y) {
     int64_t bsz = io->batch, t_n = steps(l), f = feats(l), u = l->spec.units;
     const float *w = l->params, *r = w + f * 4 * u, *b = l->spec.use_bias ? r + u * 4 * u : NULL;
     float *gates = io->saved, *c = gates + bsz * t_n * 4 * u, *h = c + bsz * t_n * u;
+    /* x is [bsz * t_n, f] and gates [bsz * t_n, 4u], row (bi, t): x W for all steps at once. */
+    fedc_sgemm(false, false, bsz * t_n, 4 * u, f, 1.0f, x, f, w, 4 * u, 0.0f, gates, 4 * u);
     for (int64_t t = 0; t < t_n; t++) {
         float *z = gates + t * 4 * u;
-        fedc_sgemm(false, false, bsz, 4 * u, f, 1.0f, x + t * f, t_n * f, w, 4 * u, 0.0f, z,
-                   t_n * 4 * u);
         if (t > 0)
             fedc_sgemm(false, false, bsz, 4 * u, u, 1.0f, h + (t - 1) * u, t_n * u, r, 4 * u, 1.0f,
                        z, t_n * 4 * u);
@@ -106,14 +113,15 @@ static void lstm_backward(const fedc_layer *l, fedc_layer_io *io, const float *x
     const float *w = l->params, *r = w + f * 4 * u;
     const float *gates = io->saved, *c = gates + bsz * t_n * 4 * u, *h = c + bsz * t_n * u;
     float *dw = l->grads, *dr = dw + f * 4 * u, *db = l->spec.use_bias ? dr + u * 4 * u : NULL;
-    float *dz = io->temp, *dh_next = dz + bsz * 4 * u, *dc_next = dh_next + bsz * u;
+    /* dz [bsz * t_n, 4u], rows (bi, t) as the gates; then the carried dh and dc [bsz, u]. */
+    float *dz = io->temp, *dh_next = dz + bsz * t_n * 4 * u, *dc_next = dh_next + bsz * u;
     memset(l->grads, 0, (size_t)l->param_count * sizeof(float));
     memset(dh_next, 0, (size_t)(2 * bsz * u) * sizeof(float));
     for (int64_t t = t_n - 1; t >= 0; t--) {
         for (int64_t bi = 0; bi < bsz; bi++) {
             const float *gb = gates + (bi * t_n + t) * 4 * u;
             const float *cb = c + (bi * t_n + t) * u;
-            float *dzb = dz + bi * 4 * u;
+            float *dzb = dz + (bi * t_n + t) * 4 * u;
             for (int64_t j = 0; j < u; j++) {
                 float dh = dh_next[bi * u + j];
                 if (l->spec.return_sequences)
@@ -130,21 +138,21 @@ static void lstm_backward(const fedc_layer *l, fedc_layer_io *io, const float *x
                 dzb[2 * u + j] = dc * i * (1.0f - g * g);
                 dzb[3 * u + j] = d_o * o * (1.0f - o);
             }
-        }
-        fedc_sgemm(true, false, f, 4 * u, bsz, 1.0f, x + t * f, t_n * f, dz, 4 * u, 1.0f, dw,
-                   4 * u);
-        if (t > 0)
-            fedc_sgemm(true, false, u, 4 * u, bsz, 1.0f, h + (t - 1) * u, t_n * u, dz, 4 * u, 1.0f,
-                       dr, 4 * u);
-        if (db)
-            for (int64_t bi = 0; bi < bsz; bi++)
+            if (db)
                 for (int64_t j = 0; j < 4 * u; j++)
-                    db[j] += dz[bi * 4 * u + j];
-        if (dx)
-            fedc_sgemm(false, true, bsz, f, 4 * u, 1.0f, dz, 4 * u, w, 4 * u, 0.0f, dx + t * f,
-                       t_n * f);
-        fedc_sgemm(false, true, bsz, u, 4 * u, 1.0f, dz, 4 * u, r, 4 * u, 0.0f, dh_next, u);
+                    db[j] += dzb[j];
+        }
+        if (t > 0) /* dh of step t - 1, through the recurrent kernel */
+            fedc_sgemm(false, true, bsz, u, 4 * u, 1.0f, dz + t * 4 * u, t_n * 4 * u, r, 4 * u,
+                       0.0f, dh_next, u);
     }
+    /* The products over all steps: dW = X^T dZ, dU = sum over sequences of H[:-1]^T dZ[1:]
+     * (h of step t - 1 meets dz of step t, so one product per sequence), dX = dZ W^T. */
+    fedc_sgemm(true, false, f, 4 * u, bsz * t_n, 1.0f, x, f, dz, 4 * u, 0.0f, dw, 4 * u);
+    for (int64_t bi = 0; bi < bsz && t_n > 1; bi++)
+        fedc_sgemm(true, false, u, 4 * u, t_n - 1, 1.0f, h + bi * t_n * u, u,
+                   dz + (bi * t_n + 1) * 4 * u, 4 * u, 1.0f, dr, 4 * u);
+    if (dx) fedc_sgemm(false, true, bsz * t_n, f, 4 * u, 1.0f, dz, 4 * u, w, 4 * u, 0.0f, dx, f);
 }
 
 const fedc_layer_ops fedc__lstm_ops = {

@@ -5,6 +5,9 @@
  * depend on the program's thread count. Without BLAS: a cache-blocked, packed sgemm in portable
  * C (GotoBLAS / BLIS structure) and a simpler blocked dgemm.
  *
+ * The no-BLAS sgemm packs into a per-thread buffer that is kept between calls (grown as needed,
+ * freed by a pthread key destructor when the thread exits), so a training loop does not allocate.
+ *
  * Must not: spawn threads, use intrinsics or target flags (the build's baseline ISA, SSE2 on
  * x86-64, is all it may assume), reassociate a sum differently from one call to the next, or
  * fail: when a packing buffer cannot be allocated it falls back to stack buffers that give the
@@ -12,6 +15,7 @@
  */
 #include <assert.h>
 #include <limits.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "tensor/kernels/kernels.h"
@@ -19,7 +23,6 @@
 #ifdef FEDC_HAVE_OPENBLAS
 
 #include <cblas.h>
-#include <pthread.h>
 
 static pthread_once_t single_thread_once = PTHREAD_ONCE_INIT;
 
@@ -269,6 +272,83 @@ static void sgemm_blocked(int64_t m, int64_t n, int64_t k, float alpha, smat a, 
     }
 }
 
+/* ---- the per-thread packing buffer ----------------------------------------------------------
+ *
+ * Each thread keeps its packing buffer between calls: a _Thread_local record registered under a
+ * pthread key whose destructor frees the block when the thread exits (the main thread's block
+ * lives until the process ends). It is only used while the allocator in effect is the one the
+ * library started with: a program or test that installs its own hook (e.g. to count blocks or to
+ * fail the k-th allocation) gets the old behaviour, one fedc_malloc and fedc_free per call, so
+ * allocation counts and injected failures mean what they did. Growing the buffer may fail; the
+ * caller then takes the stack fallback, which gives the same bits. */
+
+typedef struct pack_cache {
+    void *block;
+    size_t bytes;
+} pack_cache;
+
+/* The largest request: an MC x KC A block packed VW times, a KC x NC B block, 64 for alignment. */
+#define PACK_MAX_BYTES (((size_t)MC * KC * VW + (size_t)KC * NC) * sizeof(float) + 64)
+
+static fedc_allocator g_start_alloc; /* the allocator in effect when the library was loaded */
+static bool g_have_start_alloc;
+static pthread_key_t g_cache_key;
+static pthread_once_t g_cache_once = PTHREAD_ONCE_INIT;
+static bool g_cache_key_ok;
+static _Thread_local pack_cache tl_cache;
+
+#if defined(__GNUC__)
+/* Runs before main, hence before any program could install a hook: this is the default. */
+__attribute__((constructor)) static void capture_start_allocator(void) {
+    g_start_alloc = fedc_allocator_get();
+    g_have_start_alloc = true;
+}
+#endif
+
+static void cache_release(void *arg) {
+    pack_cache *pc = arg;
+    g_start_alloc.free_fn(g_start_alloc.user, pc->block);
+    pc->block = NULL;
+    pc->bytes = 0;
+}
+
+static void cache_key_make(void) {
+    g_cache_key_ok = pthread_key_create(&g_cache_key, cache_release) == 0;
+}
+
+static bool allocator_is_start(void) {
+    fedc_allocator now = fedc_allocator_get();
+    return g_have_start_alloc && now.malloc_fn == g_start_alloc.malloc_fn &&
+           now.realloc_fn == g_start_alloc.realloc_fn && now.free_fn == g_start_alloc.free_fn &&
+           now.user == g_start_alloc.user;
+}
+
+/* A buffer of at least `bytes`: the thread's cached one (*owned false) or, under another
+ * allocator, a fresh block the caller frees (*owned true). NULL when memory runs out. */
+static void *pack_buffer(size_t bytes, bool *owned) {
+    *owned = false;
+    if (allocator_is_start()) pthread_once(&g_cache_once, cache_key_make);
+    if (!allocator_is_start() || !g_cache_key_ok) {
+        *owned = true;
+        return fedc_malloc(bytes);
+    }
+    pack_cache *pc = &tl_cache;
+    if (pc->bytes >= bytes) return pc->block;
+    /* Grow by at least 2x (up to the largest request) so a mix of shapes settles quickly. */
+    size_t want = pc->bytes > PACK_MAX_BYTES / 2 ? PACK_MAX_BYTES : 2 * pc->bytes;
+    if (want < bytes) want = bytes;
+    void *block = fedc_malloc(want);
+    if (!block) return NULL; /* the old block stays for smaller requests */
+    if (!pc->block && pthread_setspecific(g_cache_key, pc) != 0) {
+        *owned = true; /* no destructor for this thread: do not keep anything */
+        return block;
+    }
+    fedc_free(pc->block);
+    pc->block = block;
+    pc->bytes = want;
+    return block;
+}
+
 void fedc__opt_sgemm(bool transpose_a, bool transpose_b, int64_t m, int64_t n, int64_t k,
                      float alpha, const float *a, int64_t lda, const float *b, int64_t ldb,
                      float beta, float *c, int64_t ldc) {
@@ -303,11 +383,12 @@ void fedc__opt_sgemm(bool transpose_a, bool transpose_b, int64_t m, int64_t n, i
     int64_t mc = min64(MC, round_up(m, MR)), nc = min64(NC, round_up(n, NR));
     size_t a_floats = (size_t)(mc * kc * VW), b_floats = (size_t)(kc * nc);
     /* 64-byte alignment of the panels keeps each p's A vectors within one cache line. */
-    float *buf = fedc_malloc((a_floats + b_floats) * sizeof(float) + 64);
+    bool owned;
+    float *buf = pack_buffer((a_floats + b_floats) * sizeof(float) + 64, &owned);
     if (buf) {
         float *ap = (float *)(((uintptr_t)buf + 63) & ~(uintptr_t)63);
         sgemm_blocked(m, n, k, alpha, A, B, beta, c, crs, ccs, ap, mc, ap + a_floats, nc);
-        fedc_free(buf);
+        if (owned) fedc_free(buf);
     } else {
         /* Out of memory: one micro-panel of each on the stack (28 KiB); same slabs, same bits. */
         float ap[MR * KC * VW], bp[KC * NR];

@@ -1,0 +1,486 @@
+/* bench/models.c — training speed of fedc's zoo models against the same steps in PyTorch, one
+ * thread each, with the EMNIST CNN's GFLOP/s as a fraction of this machine's single-thread sgemm
+ * peak measured in the same run.
+ *
+ *   make bench && build/bench/models                 (OpenBLAS build)
+ *   make BLAS=none bench && build/noblas/bench/models (the library's own kernels)
+ *
+ * Workloads (a step is forward + loss + backward + SGD update):
+ *   seed      TFF's seed model, Dense 784->10 softmax, batch 20, SGD 0.1: steps/s
+ *   emnist    TFF's EMNIST CNN with dropout, batch 20, SGD 0.1: examples/s and GFLOP/s
+ *   charlstm  the Shakespeare character model (vocabulary 90), sequence 80, batch 4: steps/s
+ * PyTorch's side is bench/torch_models.py in --serve mode: one python3 process answers one
+ * sample per request, and the samples alternate fedc, PyTorch, fedc, ... so that both see the
+ * same load. Figures are medians. Nothing here asserts a speed: it measures and prints.
+ * Must not use more than one thread on fedc's side, nor link anything but libfedc.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fedc/fedc.h"
+
+#define PYTHON "/usr/bin/python3"
+#define MAX_SAMPLES 64
+
+static int g_samples = 7;
+static double g_min_sample_s = 0.5;
+
+/* Samples are timed in wall-clock time, or with --cpu-time in this process's CPU time (both
+ * sides then use it: python's time.process_time), which leaves out the time the scheduler
+ * gives to other processes on a shared machine; contention for caches and memory still counts. */
+static bool g_cpu_time = false;
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(g_cpu_time ? CLOCK_PROCESS_CPUTIME_ID : CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, int n) {
+    if (n == 0) return 0.0;
+    qsort(v, (size_t)n, sizeof v[0], cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+static void die(const char *what, fedc_ctx *ctx) {
+    fprintf(stderr, "models: %s: %s\n", what, ctx ? fedc_ctx_message(ctx) : strerror(errno));
+    exit(1);
+}
+
+static void check(fedc_status st, fedc_ctx *ctx, const char *what) {
+    if (st != FEDC_STATUS_OK) die(what, ctx);
+}
+
+/* ---- the PyTorch side: a child process answering `name seconds` with `name value unit` ---- */
+
+typedef struct torch_proc {
+    pid_t pid;
+    FILE *to, *from;
+    char version[64];
+} torch_proc;
+
+/* Starts python3 on the script; false (with a notice) when it cannot run or lacks torch. */
+static bool torch_start(torch_proc *tp, const char *script) {
+    memset(tp, 0, sizeof *tp);
+    if (access(script, R_OK) != 0) {
+        printf("notice: %s not found (run from the repository root or pass --script); "
+               "PyTorch side skipped\n",
+               script);
+        return false;
+    }
+    if (access(PYTHON, X_OK) != 0) {
+        printf("notice: %s not found; PyTorch side skipped\n", PYTHON);
+        return false;
+    }
+    int in[2], out[2];
+    if (pipe(in) != 0 || pipe(out) != 0) die("pipe", NULL);
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid < 0) die("fork", NULL);
+    if (pid == 0) {
+        dup2(in[0], 0);
+        dup2(out[1], 1);
+        close(in[0]);
+        close(in[1]);
+        close(out[0]);
+        close(out[1]);
+        /* one thread: set before torch loads, torch.set_num_threads(1) alone leaves an
+         * OpenMP pool whose second thread spins a core */
+        setenv("OMP_NUM_THREADS", "1", 1);
+        setenv("MKL_NUM_THREADS", "1", 1);
+        execl(PYTHON, PYTHON, script, "--serve", (char *)NULL);
+        _exit(127);
+    }
+    close(in[0]);
+    close(out[1]);
+    tp->pid = pid;
+    tp->to = fdopen(in[1], "w");
+    tp->from = fdopen(out[0], "r");
+    if (!tp->to || !tp->from) die("fdopen", NULL);
+    char line[512];
+    if (!fgets(line, sizeof line, tp->from) || strncmp(line, "ready torch ", 12) != 0) {
+        line[strcspn(line, "\n")] = '\0';
+        printf("notice: PyTorch side skipped (python3 said: %s)\n",
+               strncmp(line, "notorch ", 8) == 0 ? line + 8 : "nothing usable");
+        fclose(tp->to);
+        fclose(tp->from);
+        waitpid(pid, NULL, 0);
+        tp->pid = 0;
+        return false;
+    }
+    line[strcspn(line, "\n")] = '\0';
+    size_t vn = strlen(line + 12);
+    if (vn >= sizeof tp->version) vn = sizeof tp->version - 1;
+    memcpy(tp->version, line + 12, vn);
+    tp->version[vn] = '\0';
+    return true;
+}
+
+/* One PyTorch sample of `name` of at least `seconds`, in the workload's unit. */
+static double torch_sample(torch_proc *tp, const char *name, double seconds) {
+    fprintf(tp->to, "%s %.3f %s\n", name, seconds, g_cpu_time ? "cpu" : "wall");
+    fflush(tp->to);
+    char line[512], got[64];
+    double v;
+    if (!fgets(line, sizeof line, tp->from) || sscanf(line, "%63s %lf", got, &v) != 2 ||
+        strcmp(got, name) != 0) {
+        fprintf(stderr, "models: bad answer from torch_models.py: %s\n", line);
+        exit(1);
+    }
+    return v;
+}
+
+static void torch_stop(torch_proc *tp) {
+    if (!tp->pid) return;
+    fclose(tp->to); /* EOF ends the child's loop */
+    fclose(tp->from);
+    waitpid(tp->pid, NULL, 0);
+    tp->pid = 0;
+}
+
+/* ---- fedc's side ----------------------------------------------------------------------------- */
+
+typedef struct workload {
+    const char *name;
+    const char *what;
+    const char *unit;
+    int64_t batch, per_step; /* per_step: examples counted per step (1: steps/s) */
+    fedc_ctx *ctx;
+    fedc_model *model;
+    fedc_loss loss;
+    fedc_optimizer *opt;
+    float *opt_state;
+    fedc_tensor x, y;
+    double flops; /* sgemm flops of one training step */
+} workload;
+
+static void step(workload *w) {
+    double loss;
+    check(fedc_model_gradients(w->ctx, w->model, &w->loss, &w->x, &w->y, NULL, &loss), w->ctx,
+          "gradients");
+    check(fedc_optimizer_next(w->ctx, w->opt, w->opt_state, fedc_model_params(w->model),
+                              fedc_model_grads(w->model)),
+          w->ctx, "optimizer");
+}
+
+/* One sample: steps over at least g_min_sample_s, in the workload's unit. */
+static double fedc_sample(workload *w) {
+    long n = 0;
+    double t0 = now_s(), t;
+    do {
+        step(w);
+        n++;
+        t = now_s() - t0;
+    } while (t < g_min_sample_s);
+    return (double)(n * w->per_step) / t;
+}
+
+/* The flops of the products a training step runs: for Dense and Conv2D, forward, the weight
+ * gradient and (except for the first layer, whose dx nobody needs) the input gradient, each
+ * 2 m n k; for LSTM per step the input and recurrent products and their gradients. Elementwise
+ * work (activations, pooling, im2col, the update) is not counted, as is usual. */
+static double step_flops(const fedc_model *m, int64_t batch) {
+    double total = 0.0;
+    for (size_t i = 0; i < fedc_model_num_layers(m); i++) {
+        const fedc_layer *l = fedc_model_layer(m, i);
+        double products = i == 0 ? 2.0 : 3.0, mnk = 0.0;
+        if (l->spec.kind == FEDC_LAYER_DENSE) {
+            int64_t in = l->in_shape.dims[l->in_shape.rank - 1];
+            mnk = (double)(batch * (fedc_shape_numel(&l->in_shape) / in)) * (double)in *
+                  (double)l->spec.units;
+        } else if (l->spec.kind == FEDC_LAYER_CONV2D) {
+            mnk = (double)(batch * l->geom.out_h * l->geom.out_w) *
+                  (double)(l->geom.kernel_h * l->geom.kernel_w * l->geom.channels) *
+                  (double)l->spec.units;
+        } else if (l->spec.kind == FEDC_LAYER_LSTM) {
+            int64_t t = l->in_shape.dims[0], f = l->in_shape.dims[1], u = l->spec.units;
+            /* x W every step; h U from the second step on */
+            total += products * 2.0 * (double)(batch * t * f * 4 * u);
+            total += 3.0 * 2.0 * (double)(batch * (t - 1) * u * 4 * u);
+            continue;
+        }
+        total += products * 2.0 * mnk;
+    }
+    return total;
+}
+
+static void workload_make(workload *w, fedc_model *model, fedc_loss loss, const char *name,
+                          const char *what, const char *unit, int64_t batch, int64_t per_step,
+                          int64_t classes, bool token_inputs, fedc_ctx *ctx) {
+    w->name = name;
+    w->what = what;
+    w->unit = unit;
+    w->batch = batch;
+    w->per_step = per_step;
+    w->ctx = ctx;
+    w->model = model;
+    w->loss = loss;
+    fedc_optimizer_opts o = fedc_optimizer_opts_default(FEDC_OPTIMIZER_SGD);
+    o.learning_rate = 0.1;
+    check(fedc_optimizer_create(ctx, &o, fedc_model_num_params(model), &w->opt), ctx, "optimizer");
+    w->opt_state = malloc((size_t)fedc_optimizer_state_size(w->opt) * sizeof(float) + 1);
+    if (!w->opt_state) die("malloc", NULL);
+    fedc_optimizer_init(w->opt, w->opt_state);
+
+    /* Inputs [batch, input shape...] and sparse targets [batch, output shape minus classes]:
+     * random, since speed does not depend on the values. */
+    fedc_shape in = fedc_model_input_shape(model), out = fedc_model_output_shape(model);
+    fedc_shape xs = {.rank = in.rank + 1}, ys = {.rank = out.rank};
+    xs.dims[0] = ys.dims[0] = batch;
+    for (int i = 0; i < in.rank; i++)
+        xs.dims[i + 1] = in.dims[i];
+    for (int i = 0; i + 1 < out.rank; i++)
+        ys.dims[i + 1] = out.dims[i];
+    check(fedc_tensor_alloc(ctx, &w->x, FEDC_DTYPE_FLOAT32, &xs), ctx, "input");
+    check(fedc_tensor_alloc(ctx, &w->y, FEDC_DTYPE_INT32, &ys), ctx, "target");
+    fedc_rng r = FEDC_RNG(7, 1, FEDC_RNG_PURPOSE_TEST);
+    float *xp = w->x.data;
+    for (int64_t i = 0; i < fedc_tensor_numel(&w->x); i++)
+        xp[i] = token_inputs ? (float)fedc_rng_below(&r, (uint64_t)classes) : fedc_rng_uniform(&r);
+    int32_t *yp = w->y.data;
+    for (int64_t i = 0; i < fedc_tensor_numel(&w->y); i++)
+        yp[i] = (int32_t)fedc_rng_below(&r, (uint64_t)classes);
+    w->flops = step_flops(model, batch);
+}
+
+static void workload_free(workload *w) {
+    fedc_tensor_free(&w->x);
+    fedc_tensor_free(&w->y);
+    free(w->opt_state);
+    fedc_optimizer_destroy(w->opt);
+    fedc_model_destroy(w->model);
+}
+
+/* ---- the sgemm peak -------------------------------------------------------------------------- */
+
+/* GFLOP/s of fedc_sgemm 1024^3 (median of g_samples, after a warm-up call). */
+static double sgemm_peak(void) {
+    const int64_t n = 1024;
+    float *a = malloc((size_t)(n * n) * sizeof *a), *b = malloc((size_t)(n * n) * sizeof *b);
+    float *c = malloc((size_t)(n * n) * sizeof *c);
+    if (!a || !b || !c) die("malloc", NULL);
+    fedc_rng r = FEDC_RNG(7, 2, FEDC_RNG_PURPOSE_TEST);
+    for (int64_t i = 0; i < n * n; i++) {
+        a[i] = fedc_rng_uniform(&r) - 0.5f;
+        b[i] = fedc_rng_uniform(&r) - 0.5f;
+    }
+    fedc_sgemm(false, false, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
+    double rates[MAX_SAMPLES];
+    for (int s = 0; s < g_samples; s++) {
+        long calls = 0;
+        double t0 = now_s(), t;
+        do {
+            fedc_sgemm(false, false, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
+            calls++;
+            t = now_s() - t0;
+        } while (t < g_min_sample_s / 2);
+        rates[s] = 2.0 * (double)(n * n * n) * (double)calls / t * 1e-9;
+    }
+    free(a);
+    free(b);
+    free(c);
+    return median(rates, g_samples);
+}
+
+/* ---- main ------------------------------------------------------------------------------------ */
+
+static void loadavg(char *buf, size_t size) {
+    snprintf(buf, size, "unknown");
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (!f) return;
+    double a, b, c;
+    if (fscanf(f, "%lf %lf %lf", &a, &b, &c) == 3) snprintf(buf, size, "%.2f %.2f %.2f", a, b, c);
+    fclose(f);
+}
+
+static const char *cpu_model(char *buf, size_t size) {
+    snprintf(buf, size, "unknown");
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (!f) return buf;
+    char line[512];
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, "model name", 10) != 0) continue;
+        const char *colon = strchr(line, ':');
+        if (!colon) break;
+        colon += 1 + (colon[1] == ' ');
+        snprintf(buf, size, "%s", colon);
+        buf[strcspn(buf, "\n")] = '\0';
+        break;
+    }
+    fclose(f);
+    return buf;
+}
+
+static void usage(FILE *out) {
+    fprintf(
+        out,
+        "usage: models [--quick] [--no-torch] [--cpu-time] [--samples N] [--seconds S]\n"
+        "              [--script PATH] [--only seed|emnist|charlstm] [--help]\n"
+        "Training steps of fedc's zoo models (seed model, EMNIST CNN, Shakespeare char LSTM)\n"
+        "on one thread, against the same steps in PyTorch (bench/torch_models.py run by\n" PYTHON
+        "), samples interleaved; medians, ratios and goals.\n"
+        "  --quick      3 samples of >= 0.2 s instead of 7 of >= 0.5 s\n"
+        "  --no-torch   fedc only\n"
+        "  --cpu-time   time both sides in process CPU time instead of wall-clock time\n"
+        "               (a shared machine: time given to other processes does not count)\n"
+        "  --script P   the PyTorch script (default bench/torch_models.py)\n"
+        "  --only W     one workload\n"
+        "example: make bench && build/bench/models --quick\n");
+}
+
+int main(int argc, char **argv) {
+    bool use_torch = true;
+    const char *script = "bench/torch_models.py", *only = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--quick")) {
+            g_samples = 3;
+            g_min_sample_s = 0.2;
+        } else if (!strcmp(argv[i], "--cpu-time")) {
+            g_cpu_time = true;
+        } else if (!strcmp(argv[i], "--no-torch")) {
+            use_torch = false;
+        } else if (!strcmp(argv[i], "--samples") && i + 1 < argc) {
+            g_samples = atoi(argv[++i]);
+            if (g_samples < 1 || g_samples > MAX_SAMPLES) {
+                fprintf(stderr, "models: --samples must be in [1, %d]\n", MAX_SAMPLES);
+                return 2;
+            }
+        } else if (!strcmp(argv[i], "--seconds") && i + 1 < argc) {
+            g_min_sample_s = atof(argv[++i]);
+            if (!(g_min_sample_s > 0.0)) {
+                fprintf(stderr, "models: --seconds must be positive\n");
+                return 2;
+            }
+        } else if (!strcmp(argv[i], "--script") && i + 1 < argc) {
+            script = argv[++i];
+        } else if (!strcmp(argv[i], "--only") && i + 1 < argc) {
+            only = argv[++i];
+        } else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            usage(stdout);
+            return 0;
+        } else {
+            fprintf(stderr, "models: unknown argument '%s'\n", argv[i]);
+            usage(stderr);
+            return 2;
+        }
+    }
+    signal(SIGPIPE, SIG_IGN); /* a dead child shows as a failed read, not a killed parent */
+
+    fedc_ctx *ctx;
+    if (fedc_ctx_create(&ctx) != FEDC_STATUS_OK) die("context", NULL);
+    char cpu[256], load_start[64], load_end[64];
+    loadavg(load_start, sizeof load_start);
+    printf("fedc %s model benchmark\n", fedc_version());
+    printf("kernels: %s\n", fedc_kernels_name());
+    printf("cpu:     %s (%d online), 1 thread per side\n", cpu_model(cpu, sizeof cpu),
+           fedc_cpu_count());
+    printf("timing:  median of %d samples, each >= %.2f s of %s, fedc and PyTorch alternating\n",
+           g_samples, g_min_sample_s, g_cpu_time ? "process CPU time" : "wall-clock time");
+    printf("load:    %s (1, 5, 15 min) at start\n", load_start);
+
+    torch_proc tp = {0};
+    bool have_torch = use_torch && torch_start(&tp, script);
+    if (!use_torch) printf("notice: --no-torch: PyTorch side skipped\n");
+    if (have_torch) printf("pytorch: %s (%s, 1 thread)\n", tp.version, PYTHON);
+
+    double peak_start = sgemm_peak();
+    printf("peak:    fedc_sgemm 1024^3 = %.1f GFLOP/s (start of run)\n\n", peak_start);
+
+    fedc_loss probs = {FEDC_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY, false};
+    fedc_loss logits = {FEDC_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY, true};
+    workload w[3];
+    int nw = 0;
+    fedc_model *m;
+    if (!only || !strcmp(only, "seed")) {
+        check(fedc_zoo_seed_model(ctx, 1, &m), ctx, "seed model");
+        workload_make(&w[nw++], m, probs, "seed", "seed model, Dense 784->10, batch 20", "steps/s",
+                      20, 1, 10, false, ctx);
+    }
+    if (!only || !strcmp(only, "emnist")) {
+        check(fedc_zoo_emnist_cnn(ctx, 10, 1, &m), ctx, "emnist cnn");
+        workload_make(&w[nw++], m, probs, "emnist", "EMNIST CNN (dropout), batch 20", "examples/s",
+                      20, 20, 10, false, ctx);
+    }
+    if (!only || !strcmp(only, "charlstm")) {
+        check(fedc_zoo_shakespeare_lstm(ctx, 90, 80, 1, &m), ctx, "shakespeare lstm");
+        workload_make(&w[nw++], m, logits, "charlstm", "char LSTM, seq 80, batch 4", "steps/s", 4,
+                      1, 90, true, ctx);
+    }
+    if (nw == 0) {
+        fprintf(stderr, "models: --only takes seed, emnist or charlstm\n");
+        return 2;
+    }
+
+    double fedc_med[3], torch_med[3];
+    for (int i = 0; i < nw; i++) {
+        double fs[MAX_SAMPLES], ts[MAX_SAMPLES];
+        step(&w[i]); /* warm-up: the arena and the gemm buffers reach their size */
+        for (int s = 0; s < g_samples; s++) {
+            fs[s] = fedc_sample(&w[i]);
+            if (have_torch) ts[s] = torch_sample(&tp, w[i].name, g_min_sample_s);
+        }
+        fedc_med[i] = median(fs, g_samples);
+        torch_med[i] = have_torch ? median(ts, g_samples) : 0.0;
+        printf("measured %-9s fedc %10.1f  pytorch %10.1f %s (samples fedc %.1f..%.1f)\n",
+               w[i].name, fedc_med[i], torch_med[i], w[i].unit, fs[0], fs[g_samples - 1]);
+        fflush(stdout);
+    }
+    double peak_end = sgemm_peak();
+    torch_stop(&tp);
+    loadavg(load_end, sizeof load_end);
+    /* The larger of the two peaks: on a shared machine the lower one is the load, not the
+     * core, and dividing by it would flatter the fraction. */
+    double peak = peak_end > peak_start ? peak_end : peak_start;
+
+    printf("\n%-38s %11s %11s %-11s %7s  %s\n", "workload (1 thread)", "fedc", "PyTorch", "unit",
+           "ratio", "goal");
+    for (int i = 0; i < nw; i++) {
+        const char *goal = "-";
+        double want = 0.0;
+        if (!strcmp(w[i].name, "seed")) goal = ">= 20x", want = 20.0;
+        if (!strcmp(w[i].name, "emnist")) goal = ">= 1.5x", want = 1.5;
+        char ratio[32] = "-";
+        const char *met = "";
+        if (have_torch && torch_med[i] > 0) {
+            double q = fedc_med[i] / torch_med[i];
+            snprintf(ratio, sizeof ratio, "%.2fx", q);
+            if (want > 0) met = q >= want ? " met" : " NOT met";
+        }
+        char tv[32] = "-";
+        if (have_torch) snprintf(tv, sizeof tv, "%.1f", torch_med[i]);
+        printf("%-38s %11.1f %11s %-11s %7s  %s%s\n", w[i].what, fedc_med[i], tv, w[i].unit, ratio,
+               goal, met);
+    }
+    for (int i = 0; i < nw; i++) {
+        double steps = fedc_med[i] / (double)w[i].per_step;
+        double gf = steps * w[i].flops * 1e-9;
+        printf("%-38s %11.1f %11s %-11s %6.0f%%  %s%s\n",
+               !strcmp(w[i].name, "emnist") ? "EMNIST CNN GFLOP/s, of sgemm peak"
+               : !strcmp(w[i].name, "seed") ? "seed model GFLOP/s, of sgemm peak"
+                                            : "char LSTM GFLOP/s, of sgemm peak",
+               gf, "", "GFLOP/s", 100.0 * gf / peak, !strcmp(w[i].name, "emnist") ? ">= 50%" : "-",
+               !strcmp(w[i].name, "emnist") ? (gf >= 0.5 * peak ? " met" : " NOT met") : "");
+    }
+    printf("\n(GFLOP/s counts the sgemm flops of a step: %s.)\n",
+           "forward, weight and input gradients of Dense/Conv2D/LSTM products");
+    printf("peak:    %.1f GFLOP/s at the end (start %.1f, %+.0f%%; 'of peak' divides by the "
+           "larger)\n",
+           peak_end, peak_start, 100.0 * (peak_end - peak_start) / peak_start);
+    printf("load:    %s (1, 5, 15 min) at the end\n", load_end);
+    for (int i = 0; i < nw; i++)
+        workload_free(&w[i]);
+    fedc_ctx_destroy(ctx);
+    return 0;
+}
