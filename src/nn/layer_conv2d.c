@@ -7,105 +7,7 @@
  */
 #include "nn/nn_int.h"
 
-/* The elementwise passes around the product, in blocks of BLK so that gcc -O2 vectorizes them
- * (its cheap cost model leaves loops of unknown length scalar, and a scalar relu mispredicts a
- * branch on every other element). Same operations in the same order as the plain loops: z += b
- * row by row, relu as z > 0 ? z : 0, db summed over rows in row order, so the bits are equal. */
-enum { BLK = 8 };
-
-/* z[r, :] += b for every row. */
-static void bias_add_rows(int64_t rows, int64_t cols, const float *restrict b, float *restrict z) {
-    for (int64_t r = 0; r < rows; r++) {
-        float *zr = z + r * cols;
-        int64_t j = 0;
-        for (; j + BLK <= cols; j += BLK)
-            for (int k = 0; k < BLK; k++)
-                zr[j + k] += b[j + k];
-        for (; j < cols; j++)
-            zr[j] += b[j];
-    }
-}
-
-/* z[r, :] += b (b may be NULL), then y = relu(z); z and y distinct. */
-static void bias_relu_rows(int64_t rows, int64_t cols, const float *restrict b, float *restrict z,
-                           float *restrict y) {
-    for (int64_t r = 0; r < rows; r++) {
-        float *zr = z + r * cols, *yr = y + r * cols;
-        int64_t j = 0;
-        if (b) {
-            for (; j + BLK <= cols; j += BLK)
-                for (int k = 0; k < BLK; k++) {
-                    float v = zr[j + k] + b[j + k];
-                    zr[j + k] = v;
-                    yr[j + k] = v > 0.0f ? v : 0.0f;
-                }
-            for (; j < cols; j++) {
-                float v = zr[j] + b[j];
-                zr[j] = v;
-                yr[j] = v > 0.0f ? v : 0.0f;
-            }
-        } else {
-            for (; j + BLK <= cols; j += BLK)
-                for (int k = 0; k < BLK; k++) {
-                    float v = zr[j + k];
-                    yr[j + k] = v > 0.0f ? v : 0.0f;
-                }
-            for (; j < cols; j++)
-                yr[j] = zr[j] > 0.0f ? zr[j] : 0.0f;
-        }
-    }
-}
-
-/* dz = dy where y > 0, else 0 (relu's derivative at 0 is 0, as TensorFlow and PyTorch take
- * it); db (NULL: none) = the column sums of dz, in row order. */
-static void relu_backward_rows(int64_t rows, int64_t cols, const float *restrict y,
-                               const float *restrict dy, float *restrict dz, float *restrict db) {
-    if (db)
-        for (int64_t j = 0; j < cols; j++)
-            db[j] = 0.0f;
-    for (int64_t r = 0; r < rows; r++) {
-        const float *yr = y + r * cols, *dyr = dy + r * cols;
-        float *dzr = dz + r * cols;
-        int64_t j = 0;
-        if (db) {
-            for (; j + BLK <= cols; j += BLK)
-                for (int k = 0; k < BLK; k++) {
-                    float d = dyr[j + k], v = yr[j + k];
-                    float o = v > 0.0f ? d : 0.0f;
-                    dzr[j + k] = o;
-                    db[j + k] += o;
-                }
-            for (; j < cols; j++) {
-                float o = yr[j] > 0.0f ? dyr[j] : 0.0f;
-                dzr[j] = o;
-                db[j] += o;
-            }
-        } else {
-            for (; j + BLK <= cols; j += BLK)
-                for (int k = 0; k < BLK; k++) {
-                    float d = dyr[j + k], v = yr[j + k];
-                    dzr[j + k] = v > 0.0f ? d : 0.0f;
-                }
-            for (; j < cols; j++)
-                dzr[j] = yr[j] > 0.0f ? dyr[j] : 0.0f;
-        }
-    }
-}
-
-/* db = the column sums of dz, in row order. */
-static void column_sums(int64_t rows, int64_t cols, const float *restrict dz, float *restrict db) {
-    for (int64_t j = 0; j < cols; j++)
-        db[j] = 0.0f;
-    for (int64_t r = 0; r < rows; r++) {
-        const float *dzr = dz + r * cols;
-        int64_t j = 0;
-        for (; j + BLK <= cols; j += BLK)
-            for (int k = 0; k < BLK; k++)
-                db[j + k] += dzr[j + k];
-        for (; j < cols; j++)
-            db[j] += dzr[j];
-    }
-}
+#include "nn/affine.h"
 
 static int64_t patch(const fedc_layer *l) {
     return l->geom.kernel_h * l->geom.kernel_w * l->geom.channels;
@@ -167,10 +69,10 @@ static void conv_forward(const fedc_layer *l, fedc_layer_io *io, const float *x,
     fedc_sgemm(false, false, m, f, k, 1.0f, io->temp, k, l->params, f, 0.0f, z, f);
     const float *b = l->spec.use_bias ? l->params + k * f : NULL;
     if (l->spec.activation == FEDC_ACTIVATION_RELU) {
-        bias_relu_rows(m, f, b, z, y);
+        fedc__bias_relu_rows(m, f, b, z, y);
         return;
     }
-    if (b) bias_add_rows(m, f, b, z);
+    if (b) fedc__bias_add_rows(m, f, b, z);
     if (act) fedc__act_forward(l->spec.activation, m, f, z, y);
 }
 
@@ -185,7 +87,7 @@ static void conv_backward(const fedc_layer *l, fedc_layer_io *io, const float *x
     bool db_done = false;
     if (l->spec.activation == FEDC_ACTIVATION_RELU) {
         float *dzbuf = io->temp + m * k;
-        relu_backward_rows(m, f, y, dy, dzbuf, db);
+        fedc__relu_backward_rows(m, f, y, dy, dzbuf, db);
         dz = dzbuf;
         db_done = true;
     } else if (l->spec.activation != FEDC_ACTIVATION_LINEAR) {
@@ -195,7 +97,7 @@ static void conv_backward(const fedc_layer *l, fedc_layer_io *io, const float *x
     }
     fedc_im2col(&g, x, cols);
     fedc_sgemm(true, false, k, f, m, 1.0f, cols, k, dz, f, 0.0f, l->grads, f);
-    if (db && !db_done) column_sums(m, f, dz, db);
+    if (db && !db_done) fedc__column_sums(m, f, dz, db);
     if (dx) {
         fedc_sgemm(false, true, m, k, f, 1.0f, dz, f, l->params, f, 0.0f, cols, k);
         fedc_col2im(&g, cols, dx);

@@ -16,38 +16,14 @@
 #include <string.h>
 
 #include "nn/nn_int.h"
+#include "nn/recurrent.h"
 
-static int64_t steps(const fedc_layer *l) { return l->in_shape.dims[0]; }
-static int64_t feats(const fedc_layer *l) { return l->in_shape.dims[1]; }
-
-static float sig(float x) {
-    if (x >= 0.0f) return 1.0f / (1.0f + expf(-x));
-    float e = expf(x);
-    return e / (1.0f + e);
-}
+static int64_t steps(const fedc_layer *l) { return fedc__rnn_steps(l); }
+static int64_t feats(const fedc_layer *l) { return fedc__rnn_feats(l); }
+static float sig(float x) { return fedc__rnn_sig(x); }
 
 static fedc_status lstm_build(fedc_ctx *ctx, fedc_layer *l) {
-    if (l->in_shape.rank != 2) {
-        char buf[64];
-        fedc_shape_format(&l->in_shape, buf, sizeof buf);
-        return fedc__layer_errorf(ctx, l, FEDC_STATUS_SHAPE,
-                                  "expects inputs [timesteps, features], got %s", buf);
-    }
-    if (l->spec.units <= 0)
-        return fedc__layer_errorf(ctx, l, FEDC_STATUS_INVALID_ARGUMENT,
-                                  "units must be positive, got %lld", (long long)l->spec.units);
-    if (l->spec.activation != FEDC_ACTIVATION_TANH ||
-        l->spec.recurrent_activation != FEDC_ACTIVATION_SIGMOID)
-        return fedc__layer_errorf(ctx, l, FEDC_STATUS_UNSUPPORTED,
-                                  "only activation tanh with recurrent_activation sigmoid is "
-                                  "supported, got %s and %s",
-                                  fedc_activation_name(l->spec.activation),
-                                  fedc_activation_name(l->spec.recurrent_activation));
-    int64_t u = l->spec.units;
-    l->out_shape = l->spec.return_sequences ? FEDC_SHAPE(steps(l), u) : FEDC_SHAPE(u);
-    l->param_count = feats(l) * 4 * u + u * 4 * u + (l->spec.use_bias ? 4 * u : 0);
-    l->state_count = 0;
-    return FEDC_STATUS_OK;
+    return fedc__rnn_build(ctx, l, 4, 4);
 }
 
 static fedc_status lstm_init(fedc_ctx *ctx, fedc_layer *l, uint64_t seed) {

@@ -1,6 +1,6 @@
 /* cmd_check.c — `fedc check FILE`: parses and type-checks a computation file and prints each
- * definition's type; also the file loading that `fedc run` and `fedc fmt` share. It must not
- * run anything.
+ * definition's type; also the argument parsing and file loading that `fedc run` and `fedc fmt`
+ * share. It must not run anything.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -9,6 +9,28 @@
 
 #include "commands.h"
 #include "fedc/fedc.h"
+
+int fedc_cmd_file_args(const char *cmd, const char *help, int argc, char **argv,
+                       const char **path) {
+    *path = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            fputs(help, stdout);
+            return FEDC_EXIT_OK;
+        }
+        if (argv[i][0] == '-' || *path) {
+            fprintf(stderr, "fedc %s: unexpected argument '%s' (see 'fedc %s --help')\n", cmd,
+                    argv[i], cmd);
+            return FEDC_EXIT_USAGE;
+        }
+        *path = argv[i];
+    }
+    if (!*path) {
+        fprintf(stderr, "fedc %s: missing FILE (see 'fedc %s --help')\n", cmd, cmd);
+        return FEDC_EXIT_USAGE;
+    }
+    return -1;
+}
 
 int fedc_cmd_load_module(const char *cmd, const char *path, bool check, fedc_ctx *ctx,
                          fedc_comp **out) {
@@ -69,22 +91,8 @@ static const char *const k_help =
 
 int fedc_cmd_check(int argc, char **argv) {
     const char *path = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            fputs(k_help, stdout);
-            return FEDC_EXIT_OK;
-        }
-        if (argv[i][0] == '-' || path) {
-            fprintf(stderr, "fedc check: unexpected argument '%s' (see 'fedc check --help')\n",
-                    argv[i]);
-            return FEDC_EXIT_USAGE;
-        }
-        path = argv[i];
-    }
-    if (!path) {
-        fprintf(stderr, "fedc check: missing FILE (see 'fedc check --help')\n");
-        return FEDC_EXIT_USAGE;
-    }
+    int usage = fedc_cmd_file_args("check", k_help, argc, argv, &path);
+    if (usage >= 0) return usage;
     fedc_ctx *ctx;
     if (fedc_ctx_create(&ctx) < 0) return FEDC_EXIT_FAILURE;
     fedc_comp *comp;

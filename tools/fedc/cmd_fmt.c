@@ -20,22 +20,8 @@ static const char *const k_help =
 
 int fedc_cmd_fmt(int argc, char **argv) {
     const char *path = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            fputs(k_help, stdout);
-            return FEDC_EXIT_OK;
-        }
-        if (argv[i][0] == '-' || path) {
-            fprintf(stderr, "fedc fmt: unexpected argument '%s' (see 'fedc fmt --help')\n",
-                    argv[i]);
-            return FEDC_EXIT_USAGE;
-        }
-        path = argv[i];
-    }
-    if (!path) {
-        fprintf(stderr, "fedc fmt: missing FILE (see 'fedc fmt --help')\n");
-        return FEDC_EXIT_USAGE;
-    }
+    int usage = fedc_cmd_file_args("fmt", k_help, argc, argv, &path);
+    if (usage >= 0) return usage;
     fedc_ctx *ctx;
     if (fedc_ctx_create(&ctx) < 0) return FEDC_EXIT_FAILURE;
     fedc_comp *comp;

@@ -24,6 +24,9 @@ struct fedc_ctx;
 struct fedc_comp;
 int fedc_cmd_load_module(const char *cmd, const char *path, _Bool check, struct fedc_ctx *ctx,
                          struct fedc_comp **out);
+/* fedc_cmd_file_args (cmd_check.c) parses `fedc CMD [--help] FILE`: sets *path and returns -1 to
+ * go on, else prints HELP or a usage error and returns the exit code. */
+int fedc_cmd_file_args(const char *cmd, const char *help, int argc, char **argv, const char **path);
 /* `fedc data` dispatches to its subcommands (cmd_data*.c); argv[0] is the subcommand's name. */
 int fedc_cmd_data(int argc, char **argv);
 int fedc_cmd_data_import(int argc, char **argv);
