@@ -23,32 +23,12 @@
 
 #include "fedc/data.h"
 
-enum { PER_CLIENT = 100, BIG = 100000, SMALL = 20000 };
+#include "bench_util.h"
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
+enum { PER_CLIENT = 100, BIG = 100000, SMALL = 20000 };
 
 /* CPU seconds of this process (user + system): on a shared, loaded machine the wall clock
  * measures the other jobs too, so both are printed. */
-static double cpu_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n) {
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
 static void die(fedc_ctx *ctx, const char *what) {
     fprintf(stderr, "bench/data: %s: %s\n", what, fedc_ctx_message(ctx));
     exit(1);
@@ -194,10 +174,10 @@ int main(int argc, char **argv) {
             if (fedc_idx_read(ctx, mnist, i < 2 ? &img[i] : &lab[i - 2])) die(ctx, mnist);
         }
         const fedc_tensor *ip[2] = {&img[0], &img[1]}, *lp[2] = {&lab[0], &lab[1]};
-        double t = now_s();
+        double t = bench_clock_s(CLOCK_MONOTONIC);
         build_file(ctx, big, BIG, ip, lp);
         build_file(ctx, small, SMALL, ip, lp);
-        printf("built %s and %s in %.1f s\n", big, small, now_s() - t);
+        printf("built %s and %s in %.1f s\n", big, small, bench_clock_s(CLOCK_MONOTONIC) - t);
         for (int i = 0; i < 2; i++) {
             fedc_tensor_free(&img[i]);
             fedc_tensor_free(&lab[i]);
@@ -212,18 +192,18 @@ int main(int argc, char **argv) {
     int64_t n = 0, bytes = 0;
     (void)read_bytes(big, &bsum); /* warm the page cache for both readers */
     for (int r = 0; r < runs; r++) {
-        double t = now_s(), c = cpu_s();
+        double t = bench_clock_s(CLOCK_MONOTONIC), c = bench_clock_s(CLOCK_PROCESS_CPUTIME_ID);
         n = iterate(ctx, big, &checksum);
-        t_iter[r] = now_s() - t;
-        c_iter[r] = cpu_s() - c;
-        t = now_s();
-        c = cpu_s();
+        t_iter[r] = bench_clock_s(CLOCK_MONOTONIC) - t;
+        c_iter[r] = bench_clock_s(CLOCK_PROCESS_CPUTIME_ID) - c;
+        t = bench_clock_s(CLOCK_MONOTONIC);
+        c = bench_clock_s(CLOCK_PROCESS_CPUTIME_ID);
         bytes = read_bytes(big, &bsum);
-        t_read[r] = now_s() - t;
-        c_read[r] = cpu_s() - c;
+        t_read[r] = bench_clock_s(CLOCK_MONOTONIC) - t;
+        c_read[r] = bench_clock_s(CLOCK_PROCESS_CPUTIME_ID) - c;
     }
-    double ti = median(t_iter, runs), tr = median(t_read, runs);
-    double ci = median(c_iter, runs), cr = median(c_read, runs);
+    double ti = bench_median(t_iter, runs), tr = bench_median(t_read, runs);
+    double ci = bench_median(c_iter, runs), cr = bench_median(c_read, runs);
     printf("medians of %d runs (checksums %.1f %llu)   wall s   CPU s   examples/s (wall, CPU)   "
            "MB/s of file (wall, CPU)\n",
            runs, checksum, (unsigned long long)bsum);

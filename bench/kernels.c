@@ -17,16 +17,7 @@
 
 #include "fedc/tensor.h"
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
+#include "bench_util.h"
 
 typedef void (*bench_fn)(void *arg);
 
@@ -39,10 +30,10 @@ static double time_per_call(bench_fn fn, void *arg) {
     fn(arg);
     long iters = 1;
     for (;;) {
-        double t = now_s();
+        double t = bench_clock_s(CLOCK_MONOTONIC);
         for (long i = 0; i < iters; i++)
             fn(arg);
-        t = now_s() - t;
+        t = bench_clock_s(CLOCK_MONOTONIC) - t;
         if (t >= g_min_sample_s) break;
         /* aim 20% past the target so the first real sample is long enough */
         long next = t > 0 ? (long)(iters * 1.2 * g_min_sample_s / t) + 1 : iters * 10;
@@ -51,13 +42,12 @@ static double time_per_call(bench_fn fn, void *arg) {
     double samples[64];
     int n = g_samples < 64 ? g_samples : 64;
     for (int s = 0; s < n; s++) {
-        double t = now_s();
+        double t = bench_clock_s(CLOCK_MONOTONIC);
         for (long i = 0; i < iters; i++)
             fn(arg);
-        samples[s] = (now_s() - t) / (double)iters;
+        samples[s] = (bench_clock_s(CLOCK_MONOTONIC) - t) / (double)iters;
     }
-    qsort(samples, (size_t)n, sizeof samples[0], cmp_double);
-    return n % 2 ? samples[n / 2] : 0.5 * (samples[n / 2 - 1] + samples[n / 2]);
+    return bench_median(samples, n);
 }
 
 static float *random_floats(int64_t n, uint64_t key) {
@@ -115,24 +105,6 @@ static void run_col2im(void *arg) {
     fedc_col2im(&c->g, c->cols, c->x);
 }
 
-static const char *cpu_model(char *buf, size_t size) {
-    snprintf(buf, size, "unknown");
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    if (!f) return buf;
-    char line[512];
-    while (fgets(line, sizeof line, f)) {
-        if (strncmp(line, "model name", 10) != 0) continue;
-        const char *colon = strchr(line, ':');
-        if (!colon) break;
-        colon += 1 + (colon[1] == ' ');
-        snprintf(buf, size, "%s", colon);
-        buf[strcspn(buf, "\n")] = '\0';
-        break;
-    }
-    fclose(f);
-    return buf;
-}
-
 static void usage(FILE *out) {
     fprintf(out,
             "usage: kernels [--quick] [--help]\n"
@@ -160,7 +132,7 @@ int main(int argc, char **argv) {
     char model[256];
     printf("fedc %s kernel benchmark\n", fedc_version());
     printf("kernels: %s\n", fedc_kernels_name());
-    printf("cpu:     %s (%d online), measured on 1 thread\n", cpu_model(model, sizeof model),
+    printf("cpu:     %s (%d online), measured on 1 thread\n", bench_cpu_model(model, sizeof model),
            fedc_cpu_count());
     printf("timing:  median of %d samples, each >= %.1f s, after a warm-up call\n\n", g_samples,
            g_min_sample_s);

@@ -26,6 +26,8 @@
 
 #include "fedc/fedc.h"
 
+#include "bench_util.h"
+
 #define PYTHON "/usr/bin/python3"
 #define MAX_SAMPLES 64
 
@@ -38,20 +40,7 @@ static double g_min_sample_s = 0.5;
 static bool g_cpu_time = false;
 
 static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(g_cpu_time ? CLOCK_PROCESS_CPUTIME_ID : CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n) {
-    if (n == 0) return 0.0;
-    qsort(v, (size_t)n, sizeof v[0], cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+    return bench_clock_s(g_cpu_time ? CLOCK_PROCESS_CPUTIME_ID : CLOCK_MONOTONIC);
 }
 
 static void die(const char *what, fedc_ctx *ctx) {
@@ -291,7 +280,7 @@ static double sgemm_peak(void) {
     free(a);
     free(b);
     free(c);
-    return median(rates, g_samples);
+    return bench_median(rates, g_samples);
 }
 
 /* ---- main ------------------------------------------------------------------------------------ */
@@ -303,24 +292,6 @@ static void loadavg(char *buf, size_t size) {
     double a, b, c;
     if (fscanf(f, "%lf %lf %lf", &a, &b, &c) == 3) snprintf(buf, size, "%.2f %.2f %.2f", a, b, c);
     fclose(f);
-}
-
-static const char *cpu_model(char *buf, size_t size) {
-    snprintf(buf, size, "unknown");
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    if (!f) return buf;
-    char line[512];
-    while (fgets(line, sizeof line, f)) {
-        if (strncmp(line, "model name", 10) != 0) continue;
-        const char *colon = strchr(line, ':');
-        if (!colon) break;
-        colon += 1 + (colon[1] == ' ');
-        snprintf(buf, size, "%s", colon);
-        buf[strcspn(buf, "\n")] = '\0';
-        break;
-    }
-    fclose(f);
-    return buf;
 }
 
 static void usage(FILE *out) {
@@ -384,7 +355,7 @@ int main(int argc, char **argv) {
     loadavg(load_start, sizeof load_start);
     printf("fedc %s model benchmark\n", fedc_version());
     printf("kernels: %s\n", fedc_kernels_name());
-    printf("cpu:     %s (%d online), 1 thread per side\n", cpu_model(cpu, sizeof cpu),
+    printf("cpu:     %s (%d online), 1 thread per side\n", bench_cpu_model(cpu, sizeof cpu),
            fedc_cpu_count());
     printf("timing:  median of %d samples, each >= %.2f s of %s, fedc and PyTorch alternating\n",
            g_samples, g_min_sample_s, g_cpu_time ? "process CPU time" : "wall-clock time");
@@ -431,8 +402,8 @@ int main(int argc, char **argv) {
             fs[s] = fedc_sample(&w[i]);
             if (have_torch) ts[s] = torch_sample(&tp, w[i].name, g_min_sample_s);
         }
-        fedc_med[i] = median(fs, g_samples);
-        torch_med[i] = have_torch ? median(ts, g_samples) : 0.0;
+        fedc_med[i] = bench_median(fs, g_samples);
+        torch_med[i] = have_torch ? bench_median(ts, g_samples) : 0.0;
         printf("measured %-9s fedc %10.1f  pytorch %10.1f %s (samples fedc %.1f..%.1f)\n",
                w[i].name, fedc_med[i], torch_med[i], w[i].unit, fs[0], fs[g_samples - 1]);
         fflush(stdout);
