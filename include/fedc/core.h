@@ -188,6 +188,7 @@ bool fedc_intrinsic_lookup(const char *name, fedc_intrinsic *out);
  *   matmul(a, b) (rank 2)             reshape(x, shape literal int32[n], one entry may be -1)
  *   norm(x) (L2 norm, scalar)         clip_by_norm(x, clip scalar)
  *   zeros_like(x) ones_like(x)        size(x) (int32 number of elements)
+ *   fill(shape literal int32[n], scalar) a tensor of that shape holding the scalar (tf.fill)
  * This returns whether `name` is one of them. */
 bool fedc_builtin_exists(const char *name);
 

@@ -30,6 +30,12 @@ fedc_status fedc_value_client_sequence(fedc_ctx *ctx, const fedc_client_data *cd
 fedc_status fedc_value_clients_sequences(fedc_ctx *ctx, const fedc_client_data *cd,
                                          fedc_value **out);
 
+/* Whether v is a sequence made by fedc_value_client_sequence; if so sets *cd and *index, so a
+ * consumer above the core (local training) may read the client's dataset directly, in batches,
+ * instead of element by element. Thread-safe (reads v only). */
+bool fedc_value_as_client_sequence(const fedc_value *v, const fedc_client_data **cd,
+                                   int64_t *index);
+
 /* The client ids of cd by index, for fedc_exec_opts.client_ids (so runtime errors name the
  * client): a fedc_malloc'd array of num_clients pointers borrowed from cd; the caller fedc_frees
  * the array (not the strings). Errors: OUT_OF_MEMORY. */

@@ -78,6 +78,22 @@ bool fedc_value_all_equal(const fedc_value *v);
  * those of the source, OUT_OF_MEMORY, TYPE when v is not a sequence. */
 fedc_status fedc_value_sequence_collect(fedc_ctx *ctx, fedc_value *v, fedc_value **out);
 
+/* Reads a sequence value (lazy or in memory) one element at a time, as the executor's
+ * reductions do, without holding the whole of it: open, next until *out is NULL (each element a
+ * new reference the caller releases), then close (always, after a successful open). The
+ * iterator's fields are private. Errors: TYPE when seq is not a sequence, and the source's.
+ * Thread safety: several iterations of one value may run at once on different threads (each
+ * opens its own source iteration). */
+typedef struct fedc_value_iter {
+    fedc_value *seq;
+    void *it;
+    size_t i;
+} fedc_value_iter;
+
+fedc_status fedc_value_iter_open(fedc_ctx *ctx, fedc_value *seq, fedc_value_iter *it);
+fedc_status fedc_value_iter_next(fedc_ctx *ctx, fedc_value_iter *it, fedc_value **out);
+void fedc_value_iter_close(fedc_value_iter *it);
+
 /* Bitwise equality of values: same kinds and structure, field names, placements and all-equal
  * flags, tensors of the same dtype and shape with the same bytes (so NaNs with the same bits are
  * equal and 0.0 differs from -0.0). Functions are equal when they are the same closure; lazy

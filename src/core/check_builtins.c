@@ -133,6 +133,26 @@ static fedc_status check_reshape(const bsig *s, const fedc_type *a, const fedc_t
     return FEDC_STATUS_OK;
 }
 
+/* fill(shape, value): tf.fill's argument order; the shape is an int32[n] literal of known
+ * sizes (so the result's type is known), the value a scalar whose dtype the result takes. */
+static fedc_status check_fill(const bsig *s, const fedc_type *a, const fedc_type **out) {
+    const char *want = "<int32[n] literal shape,scalar value>";
+    const fedc_node *shape_node = arg_node(s->call, 0);
+    if (!args_n(a, 2) || !is_tensor(arg_i(a, 1)) || arg_i(a, 1)->rank != 0 || !shape_node ||
+        shape_node->kind != FEDC_NODE_LITERAL || shape_node->literal.shape.rank != 1 ||
+        shape_node->literal.dtype != FEDC_DTYPE_INT32 ||
+        shape_node->literal.shape.dims[0] > FEDC_MAX_RANK)
+        return bad(s, want);
+    int rank = (int)shape_node->literal.shape.dims[0];
+    int64_t dims[FEDC_MAX_RANK];
+    for (int i = 0; i < rank; i++) {
+        dims[i] = (int64_t)fedc_tensor_get_flat(&shape_node->literal, i);
+        if (dims[i] < 0) return bad(s, "a shape of sizes >= 0");
+    }
+    *out = fedc_type_tensor(s->ck->comp->arena, arg_i(a, 1)->dtype, rank, dims);
+    return FEDC_STATUS_OK;
+}
+
 fedc_status fedc__check_builtin(fedc__checker *ck, const fedc_node *call, const char *name,
                                 const fedc_type *a, const fedc_type **out) {
     fedc_arena *arena = ck->comp->arena;
@@ -229,6 +249,9 @@ fedc_status fedc__check_builtin(fedc__checker *ck, const fedc_node *call, const 
         if (!fedc__type_all_tensors(a, dt_any))
             return bad(&s, "tensors (a tensor or a struct of them)");
         *out = a;
+    } else if (strcmp(name, "fill") == 0) {
+        fedc_status st = check_fill(&s, a, out);
+        if (st < 0) return st;
     } else if (strcmp(name, "size") == 0) {
         if (!is_tensor(a)) return bad(&s, "a tensor");
         *out = fedc_type_tensor(arena, FEDC_DTYPE_INT32, 0, NULL);

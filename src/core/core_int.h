@@ -182,11 +182,7 @@ void fedc__env_release(fedc__env *env);
 /* Streams a sequence value (lazy or in memory) one element at a time, so reductions never hold
  * a whole client dataset: open, next until *out is NULL (each element a new reference), close
  * (after a successful open, always). */
-typedef struct fedc__seq_iter {
-    fedc_value *seq;
-    void *it;
-    size_t i; /* elements read */
-} fedc__seq_iter;
+typedef fedc_value_iter fedc__seq_iter; /* seq, the source's iterator, elements read */
 
 fedc_status fedc__seq_open(fedc_ctx *ctx, fedc_value *seq, fedc__seq_iter *it);
 fedc_status fedc__seq_next(fedc_ctx *ctx, fedc__seq_iter *it, fedc_value **out);

@@ -229,6 +229,18 @@ fedc_status fedc__exec_builtin(fedc__exec *ex, const fedc_node *call, const char
     }
     if (strcmp(name, "zeros_like") == 0) return fill_like(&b, a, 0.0, out);
     if (strcmp(name, "ones_like") == 0) return fill_like(&b, a, 1.0, out);
+    if (strcmp(name, "fill") == 0) {
+        const fedc_tensor *shape = tensor_arg(a, 0, 2), *value = tensor_arg(a, 1, 2);
+        if (!shape || !value || shape->shape.rank != 1 || shape->shape.dims[0] > FEDC_MAX_RANK)
+            return bad(&b, "<shape,scalar>");
+        fedc_shape s = FEDC_SHAPE0;
+        s.rank = (int)shape->shape.dims[0];
+        for (int i = 0; i < s.rank; i++)
+            s.dims[i] = (int64_t)fedc_tensor_get_flat(shape, i);
+        if ((st = new_tensor(&b, value->dtype, &s, out)) < 0) return st;
+        fedc_tensor_fill(&(*out)->tensor, fedc_tensor_get_flat(value, 0));
+        return FEDC_STATUS_OK;
+    }
     if (strcmp(name, "size") == 0) {
         const fedc_tensor *x = tensor_arg(a, 0, 1);
         if (!x) return bad(&b, "a tensor");

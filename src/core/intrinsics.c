@@ -37,6 +37,7 @@ static const char *const kBuiltins[] = {
     "log",           "relu",       "sigmoid",      "tanh",       "logical_not", "where",
     "cast",          "reduce_sum", "reduce_mean",  "reduce_max", "reduce_min",  "matmul",
     "reshape",       "norm",       "clip_by_norm", "zeros_like", "ones_like",   "size",
+    "fill",
 };
 
 bool fedc_builtin_exists(const char *name) {

@@ -84,6 +84,15 @@ fedc_status fedc_value_client_sequence(fedc_ctx *ctx, const fedc_client_data *cd
     return fedc_value_sequence_from(ctx, &src, out);
 }
 
+bool fedc_value_as_client_sequence(const fedc_value *v, const fedc_client_data **cd,
+                                   int64_t *index) {
+    if (!v || v->kind != FEDC_VALUE_SEQUENCE || !v->lazy || v->src.open != cs_open) return false;
+    const client_src *s = v->src.user;
+    *cd = s->cd;
+    *index = s->index;
+    return true;
+}
+
 fedc_status fedc_value_clients_sequences(fedc_ctx *ctx, const fedc_client_data *cd,
                                          fedc_value **out) {
     *out = NULL;

@@ -65,7 +65,8 @@ static int run_path(const char *path, int *count) {
 
 int main(int argc, char **argv) {
     int count = 0, rc = 0;
-    for (int i = 1; i < argc; i++) rc |= run_path(argv[i], &count);
+    for (int i = 1; i < argc; i++)
+        rc |= run_path(argv[i], &count);
     printf("replay: %s: %d input(s)\n", argc > 0 ? argv[0] : "?", count);
     return rc;
 }

@@ -45,7 +45,8 @@ TEST(hidden_crash) {
 
 TEST(hidden_hang) {
     selftest_enabled("hang");
-    for (;;) pause();
+    for (;;)
+        pause();
 }
 
 /* Runs this test binary with the self-test switch; returns the exit code, output in buf. */

@@ -159,7 +159,8 @@ TEST(errors_name_layer_and_offset) {
         {HEAD "{\"class_name\": \"Dense\", \"config\": {\"name\": \"d\", \"units\": 2.5}}]}}",
          FEDC_STATUS_INVALID_ARGUMENT, "layer 1 (d): 'units' must be an integer"},
         {HEAD "{\"class_name\": \"Dense\", \"config\": {\"name\": \"d\", \"units\": 3,}}]}}",
-         FEDC_STATUS_PARSE, "model.json: byte offset 184 (line 1, column 185): expected a string key, found '}'"},
+         FEDC_STATUS_PARSE,
+         "model.json: byte offset 184 (line 1, column 185): expected a string key, found '}'"},
         {HEAD "{\"class_name\": \"LSTM\", \"config\": {\"name\": \"l\", \"units\": 3, "
               "\"stateful\": true}}]}}",
          FEDC_STATUS_UNSUPPORTED, "layer 1 (l): 'stateful': true is not supported"},
@@ -236,7 +237,8 @@ TEST(files) {
     fclose(f);
     ASSERT_STATUS(fedc_model_load_keras_json(ctx, path, NULL, &b), FEDC_STATUS_PARSE);
     ASSERT_CONTAINS(fedc_ctx_message(ctx), path);
-    ASSERT_CONTAINS(fedc_ctx_message(ctx), ": byte offset 51 (line 1, column 52): expected a value, found '}'");
+    ASSERT_CONTAINS(fedc_ctx_message(ctx),
+                    ": byte offset 51 (line 1, column 52): expected a value, found '}'");
     unlink(path);
     ASSERT_STATUS(fedc_model_load_keras_json(ctx, path, NULL, &b), FEDC_STATUS_IO);
     ASSERT_CONTAINS(fedc_ctx_message(ctx), "No such file");

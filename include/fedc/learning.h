@@ -1,0 +1,294 @@
+/* fedc/learning.h — the Federated Learning API (tff.learning in C): the model interface, local
+ * training, and learning processes whose initialize and next are Federated Core computations.
+ *
+ * Part of layer learning (above core, nn and data). A learning process is a checked fedc_comp
+ * module (print it with fedc_comp_print) whose local steps are native functions this layer
+ * registers with the executor: local training ("fedc.learning.train"), local evaluation
+ * ("fedc.learning.evaluate"), the server update ("fedc.learning.server_update"), the metric
+ * finalizer ("fedc.learning.finalize_metrics") and the initial state ("fedc.learning.init").
+ * Their options travel in the native nodes' parameter blobs (readable `key=value;` text), so a
+ * printed process says what it does. Aggregation is written in the text language
+ * (federated_aggregate with builtins), so the threaded executor streams client results into the
+ * aggregate and no round holds more than a window of client updates.
+ *
+ * Model weights as Federated Core values: `<trainable=float32[P],non_trainable=float32[Q]>`, the
+ * flat buffers of the model in its own order (Q may be 0).
+ *
+ * Thread safety: a process may be run by one thread at a time (fedc_learning_process_next); its
+ * native functions run on the executor's worker threads, each client on its own copy of the
+ * model. A fedc_learning_model is used by one thread at a time.
+ */
+#ifndef FEDC_LEARNING_H
+#define FEDC_LEARNING_H
+
+#include "fedc/core_exec.h"
+#include "fedc/data.h"
+#include "fedc/nn.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------------------------------------
+ * The model interface (tff.learning.models.VariableModel)
+ * ------------------------------------------------------------------------------------------- */
+
+/* What a model reads from a client's examples: feature `x_name` (any numeric dtype, converted to
+ * float32) of per-example shape x_shape, and the label feature `y_name` (int32 class indices for
+ * sparse losses, otherwise float32) of per-example shape y_shape. */
+typedef struct fedc_input_spec {
+    const char *x_name, *y_name; /* default "x" and "y" */
+    fedc_shape x_shape, y_shape;
+    fedc_dtype y_dtype;
+} fedc_input_spec;
+
+/* One batch: x float32 [n, x_shape...] and y [n, y_shape...], both contiguous. */
+typedef struct fedc_batch {
+    int64_t n;
+    const fedc_tensor *x, *y;
+} fedc_batch;
+
+/* How a forward pass runs. */
+typedef struct fedc_forward_opts {
+    bool training;       /* training mode (dropout active, BatchNorm statistics updated) */
+    bool want_gradients; /* also back-propagate the loss into the gradient buffer */
+    uint64_t step_key;   /* keys the pass's random draws (dropout), so masks are reproducible */
+} fedc_forward_opts;
+
+/* What a forward pass gives: the batch's mean loss, the number of examples, and predictions
+ * (a view owned by the model, valid until its next forward) of shape [n, ...] whose last axis
+ * holds the classes. */
+typedef struct fedc_forward_output {
+    double loss;
+    int64_t num_examples;
+    fedc_tensor predictions;
+} fedc_forward_output;
+
+/* A model implementation. `self` is the implementation's state. Every function is required. */
+typedef struct fedc_learning_model_ops {
+    const char *name; /* for messages */
+    /* A new, independent instance with the same architecture and weights (one per worker). */
+    fedc_status (*clone)(fedc_ctx *ctx, const void *self, void **out);
+    void (*destroy)(void *self);
+    int64_t (*num_trainable)(const void *self);
+    int64_t (*num_non_trainable)(const void *self);
+    /* The weight and gradient buffers: read and written freely between calls. */
+    float *(*trainable)(void *self);
+    float *(*non_trainable)(void *self);
+    float *(*gradients)(void *self);
+    /* Runs the model on a batch; with opts->want_gradients also leaves dLoss/dTrainable in the
+     * gradient buffer. Errors name what was wrong (shapes, label values). */
+    fedc_status (*forward)(fedc_ctx *ctx, void *self, const fedc_batch *batch,
+                           const fedc_forward_opts *opts, fedc_forward_output *out);
+} fedc_learning_model_ops;
+
+typedef struct fedc_learning_model fedc_learning_model;
+
+/* Wraps an implementation: `self` is owned from now on (ops->destroy is called by
+ * fedc_learning_model_destroy, and here on error). `spec` is copied (names included). `metrics`
+ * (may be NULL: no metrics) is owned from now on; it is read-only once given and computed from
+ * each batch's predictions, labels and loss (the two-phase protocol of fedc/nn_optim.h: unfinalized
+ * float64 states that sum across clients, and finalizers). Errors: INVALID_ARGUMENT (a missing
+ * function), OUT_OF_MEMORY. The caller owns *out (NULL on error). */
+fedc_status fedc_learning_model_create(fedc_ctx *ctx, const fedc_learning_model_ops *ops,
+                                       void *self, const fedc_input_spec *spec,
+                                       fedc_metric_set *metrics, fedc_learning_model **out);
+
+/* The from_keras_model analog: a Sequential model (owned from now on, also on error) with a loss
+ * and metrics by name (fedc_metric_builtin names; NULL or n 0: "sparse_categorical_accuracy" and
+ * "loss" for sparse losses, "loss" otherwise; "num_examples" and "num_batches" are always
+ * added, as TFF does). spec may be NULL: x of the model's input shape, y int32 scalars for sparse
+ * cross-entropy, float32 of the output shape otherwise. Errors: SHAPE when spec's x_shape is not
+ * the model's input shape; NOT_FOUND for an unknown metric; OUT_OF_MEMORY. */
+fedc_status fedc_learning_model_from_sequential(fedc_ctx *ctx, fedc_model *model,
+                                                const fedc_loss *loss, const char *const *metrics,
+                                                size_t nmetrics, const fedc_input_spec *spec,
+                                                fedc_learning_model **out);
+
+/* Frees the model. NULL is a no-op. */
+void fedc_learning_model_destroy(fedc_learning_model *m);
+
+/* A new instance with the same weights, spec and metrics (the metric set is shared, read-only).
+ * Errors: those of ops->clone, OUT_OF_MEMORY. Thread safety: reads m only. */
+fedc_status fedc_learning_model_clone(fedc_ctx *ctx, const fedc_learning_model *m,
+                                      fedc_learning_model **out);
+
+/* Accessors. Buffers stay valid for the model's life. */
+const fedc_input_spec *fedc_learning_model_spec(const fedc_learning_model *m);
+const fedc_metric_set *fedc_learning_model_metrics(const fedc_learning_model *m);
+int64_t fedc_learning_model_num_trainable(const fedc_learning_model *m);
+int64_t fedc_learning_model_num_non_trainable(const fedc_learning_model *m);
+float *fedc_learning_model_trainable(fedc_learning_model *m);
+float *fedc_learning_model_non_trainable(fedc_learning_model *m);
+float *fedc_learning_model_gradients(fedc_learning_model *m);
+
+/* Runs a forward pass (see the ops) and, when metric_state is not NULL, adds the batch into the
+ * unfinalized metrics (fedc_metric_set_state_size doubles). Errors: the model's, the metrics'. */
+fedc_status fedc_learning_model_forward(fedc_ctx *ctx, fedc_learning_model *m,
+                                        const fedc_batch *batch, const fedc_forward_opts *opts,
+                                        double *metric_state, fedc_forward_output *out);
+
+/* The weights as a Federated Core value <trainable=float32[P],non_trainable=float32[Q]> (a copy;
+ * the caller releases it), and back: the value must have that type. Errors: TYPE/SHAPE naming
+ * the mismatch, OUT_OF_MEMORY. */
+fedc_status fedc_learning_model_get_weights(fedc_ctx *ctx, fedc_learning_model *m,
+                                            fedc_value **out);
+fedc_status fedc_learning_model_set_weights(fedc_ctx *ctx, fedc_learning_model *m,
+                                            const fedc_value *weights);
+
+/* ---------------------------------------------------------------------------------------------
+ * Local training and evaluation options
+ * ------------------------------------------------------------------------------------------- */
+
+typedef enum fedc_client_weighting {
+    FEDC_CLIENT_WEIGHTING_NUM_EXAMPLES = 0, /* weight = examples trained on (TFF's default) */
+    FEDC_CLIENT_WEIGHTING_UNIFORM = 1       /* weight = 1 */
+} fedc_client_weighting;
+
+/* What a client does with the broadcast model (TFF's model_update/client work). */
+typedef struct fedc_client_work_opts {
+    fedc_optimizer_opts optimizer; /* the client optimizer, fresh every round (default sgd 0.1) */
+    int64_t epochs;                /* passes over the client's data (default 1) */
+    int64_t batch_size;            /* default 20 */
+    bool drop_remainder;           /* drop the last partial batch of an epoch (default false) */
+    int64_t shuffle_buffer;        /* tf.data shuffle buffer; 0 or 1: no shuffling (default 0) */
+    int64_t max_batches;           /* stop after this many batches per round; -1: no limit */
+    fedc_client_weighting weighting;
+    double proximal_strength; /* FedProx's mu: adds mu (w - w_round_start) to each gradient */
+    uint64_t seed;            /* keys shuffling and dropout, with the round and the client id */
+} fedc_client_work_opts;
+
+/* TFF-like defaults: sgd lr 0.1, 1 epoch, batch 20, no shuffle, no limit, weighting by examples,
+ * no proximal term, seed 0. */
+fedc_client_work_opts fedc_client_work_opts_default(void);
+
+/* ---------------------------------------------------------------------------------------------
+ * Aggregators (tff.aggregators factories, nestable)
+ *
+ * An aggregator turns the clients' model updates into the one the server applies. Each kind
+ * writes its part of the round's federated_aggregate (a per-client transform and what is
+ * accumulated), so they compose: clipping(zeroing(mean)) clips each update, zeroes it when its
+ * norm is still too large, then averages. Each reports measurements in the round's metrics
+ * under "aggregator".
+ * ------------------------------------------------------------------------------------------- */
+
+typedef enum fedc_aggregator_kind {
+    FEDC_AGGREGATOR_MEAN = 0,     /* weighted by the client weight (unweighted: weight 1) */
+    FEDC_AGGREGATOR_SUM = 1,      /* the plain sum of updates */
+    FEDC_AGGREGATOR_CLIPPING = 2, /* clip each update to L2 norm `norm`, then the inner one */
+    FEDC_AGGREGATOR_ZEROING = 3   /* zero an update of norm > `norm` (and its weight), then inner */
+} fedc_aggregator_kind;
+
+typedef struct fedc_aggregator fedc_aggregator;
+struct fedc_aggregator {
+    fedc_aggregator_kind kind;
+    bool unweighted;              /* MEAN: ignore client weights */
+    double norm;                  /* CLIPPING, ZEROING */
+    const fedc_aggregator *inner; /* CLIPPING, ZEROING: what follows (NULL: weighted mean) */
+};
+
+/* A weighted mean (TFF's default model aggregator). */
+fedc_aggregator fedc_aggregator_mean(void);
+
+/* ---------------------------------------------------------------------------------------------
+ * Learning processes (tff.learning.templates.LearningProcess)
+ * ------------------------------------------------------------------------------------------- */
+
+typedef struct fedc_learning_process fedc_learning_process;
+
+typedef enum fedc_algorithm {
+    FEDC_ALGORITHM_FED_AVG = 0,  /* local training, weighted mean of model deltas, server opt */
+    FEDC_ALGORITHM_FED_SGD = 1,  /* one gradient per client over its data, server optimizer */
+    FEDC_ALGORITHM_FED_PROX = 2, /* FedAvg with a proximal term (client.proximal_strength) */
+    FEDC_ALGORITHM_FED_EVAL = 3  /* federated evaluation: metrics only, the state is the model */
+} fedc_algorithm;
+
+typedef struct fedc_process_opts {
+    fedc_algorithm algorithm;
+    fedc_client_work_opts client;
+    /* The server optimizer applied to the aggregated update (TFF: sgd lr 1.0 for FedAvg and
+     * FedProx, sgd lr 0.1 for FedSGD). FedOpt variants are a choice of kind: adam (FedAdam),
+     * yogi (FedYogi), adagrad (FedAdagrad), sgd with momentum (FedAvgM). */
+    fedc_optimizer_opts server_optimizer;
+    fedc_aggregator aggregator; /* default: weighted mean (unweighted for uniform weighting) */
+} fedc_process_opts;
+
+/* Defaults for `algorithm` as TFF's builders have them. */
+fedc_process_opts fedc_process_opts_default(fedc_algorithm algorithm);
+
+/* Builds a learning process for `model` (borrowed: it must outlive the process; its current
+ * weights are the initial ones). The process's module defines:
+ *   initialize = ( -> S@SERVER)
+ *   next = (state: S@SERVER, client_data: {D*}@CLIENTS) -> <state=S@SERVER, metrics=M@SERVER>
+ * where S = <global_model_weights=<trainable=float32[P],non_trainable=float32[Q]>,
+ *            client_work=<hparams=float32[H],round=int32>, finalizer=float32[F]>
+ * (hparams: the client optimizer's hyperparameters in its order; finalizer: the server
+ * optimizer's state), D is the client dataset's element <x=..., y=...> as the input spec says,
+ * and M = <client_work=<train=<metric=float64,...>>, aggregator=<...>,
+ *          finalizer=<update_non_finite=int32>>.
+ * FED_EVAL's next is (state: W@SERVER, client_data: {D*}@CLIENTS) -> <state=W@SERVER, metrics=...>
+ * with W the model weights. Errors: INVALID_ARGUMENT naming a bad option (epochs < 1,
+ * batch_size < 1, a negative proximal strength or norm, an aggregator nesting deeper than 8),
+ * the optimizers' errors, OUT_OF_MEMORY. The caller destroys *out. */
+fedc_status fedc_learning_process_create(fedc_ctx *ctx, fedc_learning_model *model,
+                                         const fedc_process_opts *opts,
+                                         fedc_learning_process **out);
+
+/* Frees the process. NULL is a no-op. */
+void fedc_learning_process_destroy(fedc_learning_process *p);
+
+/* The checked module (print it with fedc_comp_print). Owned by the process. */
+const fedc_comp *fedc_learning_process_module(const fedc_learning_process *p);
+
+/* The native functions the module's native nodes name, for running the module with
+ * fedc_exec_run directly (count into *n). Owned by the process. */
+const fedc_native *fedc_learning_process_natives(const fedc_learning_process *p, size_t *n);
+
+/* Runs `initialize` into *state (a S@SERVER value; release it). Errors: OUT_OF_MEMORY. */
+fedc_status fedc_learning_process_initialize(fedc_ctx *ctx, fedc_learning_process *p,
+                                             fedc_value **state);
+
+/* Runs one round: `next` on state and the clients' datasets (a {D*}@CLIENTS value, e.g. from
+ * fedc_value_clients_sequences over the round's sampled clients). exec (may be NULL) chooses the
+ * executor: NULL or pool NULL the reference executor, a pool the threaded one (bit-identical
+ * results for any number of threads); its natives are set by the process, its other fields
+ * (client ids for messages, window) are used as given. *new_state and *metrics are new
+ * references (the metrics a M@SERVER value). Errors: the executor's (naming the client and the
+ * intrinsic), TYPE for a state or data of the wrong type. */
+fedc_status fedc_learning_process_next(fedc_ctx *ctx, fedc_learning_process *p, fedc_value *state,
+                                       fedc_value *clients, const fedc_exec_opts *exec,
+                                       fedc_value **new_state, fedc_value **metrics);
+
+/* The model weights in a state (a new reference to its <trainable,non_trainable> value), and a
+ * state with other weights (a new state value; the optimizer states are kept). state may be the
+ * federated S@SERVER value or its member. Errors: TYPE when the value is not a state of this
+ * process or weights have the wrong type, OUT_OF_MEMORY. */
+fedc_status fedc_learning_process_get_model_weights(fedc_ctx *ctx, const fedc_learning_process *p,
+                                                    fedc_value *state, fedc_value **weights);
+fedc_status fedc_learning_process_set_model_weights(fedc_ctx *ctx, const fedc_learning_process *p,
+                                                    fedc_value *state, fedc_value *weights,
+                                                    fedc_value **new_state);
+
+/* Hyperparameters by name: "client/<name>" for the client optimizer's ("client/learning_rate"),
+ * "server/<name>" for the server optimizer's. get reads the state; set gives a new state.
+ * Errors: NOT_FOUND naming the known names, INVALID_ARGUMENT for a value out of range, TYPE
+ * for a value that is not a state of this process, OUT_OF_MEMORY. */
+fedc_status fedc_learning_process_get_hparam(fedc_ctx *ctx, const fedc_learning_process *p,
+                                             fedc_value *state, const char *name, double *out);
+fedc_status fedc_learning_process_set_hparam(fedc_ctx *ctx, const fedc_learning_process *p,
+                                             fedc_value *state, const char *name, double value,
+                                             fedc_value **new_state);
+
+/* The round number a state has reached (0 after initialize). -1 for a value that is not a
+ * state of this process. */
+int64_t fedc_learning_process_round(const fedc_learning_process *p, fedc_value *state);
+
+/* Reads metric `path` ("client_work/train/loss", "finalizer/update_non_finite") from a metrics
+ * value as a double. Errors: NOT_FOUND naming the path. */
+fedc_status fedc_metrics_get(fedc_ctx *ctx, fedc_value *metrics, const char *path, double *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* FEDC_LEARNING_H */

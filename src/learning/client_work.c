@@ -1,0 +1,251 @@
+/* client_work.c — what a client runs: local training from the broadcast model (FedAvg, FedProx)
+ * or one averaged gradient (FedSGD), giving <update, weight, metrics>; and local evaluation.
+ * The update is w_start - w_end (TFF's model delta), zeroed with weight 0 when it is not finite,
+ * as TFF's client work does.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "learning/learning_int.h"
+
+/* splitmix64: mixes the keys of a draw (seed, round, client, batch) into one 64-bit key. */
+static uint64_t mix(uint64_t h, uint64_t v) {
+    uint64_t z = h ^ (v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2));
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+/* Everything one client call holds, freed together. */
+typedef struct client_run {
+    fedc_learning_model *m;
+    int slot;
+    float *w0, *acc, *opt_state;
+    double *metrics;
+    fedc_example *ex;
+    fedc_tensor x, y;
+} client_run;
+
+static void run_free(fedc__instances *in, client_run *r) {
+    if (r->m) fedc__instance_give(in, r->m, r->slot);
+    fedc_free(r->w0);
+    fedc_free(r->acc);
+    fedc_free(r->opt_state);
+    fedc_free(r->metrics);
+    fedc_example_destroy(r->ex);
+    fedc_tensor_free(&r->x);
+    fedc_tensor_free(&r->y);
+}
+
+static fedc_status oom(fedc_ctx *ctx) {
+    return fedc_ctx_errorf(ctx, FEDC_STATUS_OUT_OF_MEMORY, "out of memory in client work");
+}
+
+/* One epoch's batches: the client's dataset, shuffled when asked, batched. */
+static fedc_status open_batches(fedc_ctx *ctx, fedc_value *data, const fedc_client_work_opts *o,
+                                uint64_t round, int64_t epoch, fedc_dataset **out,
+                                uint64_t *client_key) {
+    fedc_dataset *ds = NULL, *next = NULL;
+    fedc_status st = fedc__open_client_dataset(ctx, data, &ds, client_key);
+    if (st >= 0 && o->shuffle_buffer > 1) {
+        uint64_t key = mix(mix(*client_key, round), (uint64_t)epoch);
+        st = fedc_dataset_shuffle(ctx, ds, o->shuffle_buffer, o->seed, key, &next);
+        if (st >= 0) ds = next;
+    }
+    if (st >= 0) {
+        st = fedc_dataset_batch(ctx, ds, o->batch_size, o->drop_remainder, &next);
+        if (st >= 0) ds = next;
+    }
+    if (st < 0) {
+        fedc_dataset_destroy(ds);
+        return st;
+    }
+    *out = ds;
+    return FEDC_STATUS_OK;
+}
+
+static fedc_status struct3(fedc_ctx *ctx, const char *const names[3], fedc_value *a, fedc_value *b,
+                           fedc_value *c, fedc_value **out) {
+    fedc_value *items[3] = {a, b, c};
+    fedc_status st = a && b && c ? fedc_value_struct(ctx, 3, items, names, out) : oom(ctx);
+    fedc_value_release(a);
+    fedc_value_release(b);
+    fedc_value_release(c);
+    return st;
+}
+
+static fedc_value *scalar_f32(fedc_ctx *ctx, float v) {
+    fedc_shape s = FEDC_SHAPE0;
+    fedc_tensor t = fedc_tensor_view(FEDC_DTYPE_FLOAT32, &s, &v);
+    fedc_value *out = NULL;
+    fedc_value_tensor(ctx, &t, &out);
+    return out;
+}
+
+static fedc_value *vector_f64(fedc_ctx *ctx, const double *v, int64_t n) {
+    fedc_shape s = FEDC_SHAPE(n);
+    fedc_tensor t = fedc_tensor_view(FEDC_DTYPE_FLOAT64, &s, (void *)v);
+    fedc_value *out = NULL;
+    fedc_value_tensor(ctx, &t, &out);
+    return out;
+}
+
+/* Reads the server's message: <weights=W, hparams=float32[H], round=int32>. */
+static fedc_status read_server(fedc_ctx *ctx, const fedc_learning_process *p, fedc_value *server,
+                               fedc_value **weights, const float **hparams, int64_t *round) {
+    *weights = fedc__field(server, "weights");
+    *hparams = fedc__vector_of(fedc__field(server, "hparams"), p->H);
+    const fedc_tensor *r = fedc_value_get_tensor(fedc__field(server, "round"));
+    if (!*weights || !*hparams || !r || r->dtype != FEDC_DTYPE_INT32 || r->shape.rank != 0)
+        return fedc_ctx_errorf(
+            ctx, FEDC_STATUS_TYPE,
+            "client work: expected <weights=W,hparams=float32[%lld],round=int32>", (long long)p->H);
+    *round = (int64_t)fedc_tensor_get_flat(r, 0);
+    return FEDC_STATUS_OK;
+}
+
+static bool all_finite(const float *v, int64_t n) {
+    for (int64_t i = 0; i < n; i++)
+        if (!isfinite(v[i])) return false;
+    return true;
+}
+
+fedc_status fedc__native_train(fedc_ctx *ctx, void *user, const uint8_t *blob, size_t blob_size,
+                               fedc_value *arg, fedc_value **out) {
+    fedc_learning_process *p = user;
+    fedc_client_work_opts o;
+    bool fed_sgd;
+    fedc_status st = fedc__client_work_from_blob(ctx, blob, blob_size, &o, &fed_sgd);
+    if (st < 0) return st;
+    if (o.optimizer.kind != fedc_optimizer_get_kind(p->client_opt))
+        return fedc_ctx_errorf(
+            ctx, FEDC_STATUS_INVALID_ARGUMENT,
+            "client work: optimizer '%s' in the computation, the process has '%s'",
+            fedc_optimizer_kind_name(o.optimizer.kind),
+            fedc_optimizer_kind_name(fedc_optimizer_get_kind(p->client_opt)));
+    fedc_value *weights, *data = fedc__field(arg, "dataset");
+    const float *hparams = NULL;
+    int64_t round = 0;
+    st = read_server(ctx, p, fedc__field(arg, "server"), &weights, &hparams, &round);
+    if (st < 0) return st;
+    if (!data) return fedc_ctx_errorf(ctx, FEDC_STATUS_TYPE, "client work: no 'dataset' field");
+
+    client_run r = {0};
+    int64_t P = p->P, M = p->M, S = fedc_optimizer_state_size(p->client_opt);
+    st = fedc__instance_take(ctx, &p->instances, &r.m, &r.slot);
+    if (st >= 0) st = fedc_learning_model_set_weights(ctx, r.m, weights);
+    if (st >= 0) {
+        r.w0 = fedc_malloc((size_t)(P ? P : 1) * sizeof(float));
+        r.acc = fedc_calloc((size_t)(P ? P : 1), sizeof(float));
+        r.opt_state = fedc_malloc((size_t)(S ? S : 1) * sizeof(float));
+        r.metrics = fedc_calloc((size_t)(M ? M : 1), sizeof(double));
+        if (!r.w0 || !r.acc || !r.opt_state || !r.metrics) st = oom(ctx);
+    }
+    if (st >= 0) st = fedc_example_create(ctx, &r.ex);
+    if (st < 0) {
+        run_free(&p->instances, &r);
+        return st;
+    }
+    float *w = fedc_learning_model_trainable(r.m), *g = fedc_learning_model_gradients(r.m);
+    memcpy(r.w0, w, (size_t)P * sizeof(float));
+    fedc_optimizer_init(p->client_opt, r.opt_state);
+    memcpy(r.opt_state, hparams, (size_t)p->H * sizeof(float));
+    if (p->model->metrics) fedc_metric_set_zero(p->model->metrics, r.metrics);
+
+    int64_t examples = 0, batches = 0;
+    uint64_t client_key = 0;
+    bool done = false;
+    for (int64_t epoch = 0; epoch < o.epochs && !done && st >= 0; epoch++) {
+        fedc_dataset *ds = NULL;
+        st = open_batches(ctx, data, &o, (uint64_t)round, epoch, &ds, &client_key);
+        while (st >= 0 && !done) {
+            bool got = false;
+            st = fedc_dataset_next(ctx, ds, r.ex, &got);
+            if (st < 0 || !got) break;
+            fedc_batch b;
+            st = fedc__batch_from_example(ctx, &p->model->spec, r.ex, &r.x, &r.y, &b);
+            fedc_forward_opts fo = {
+                true, true, mix(mix(mix(o.seed, (uint64_t)round), client_key), (uint64_t)batches)};
+            fedc_forward_output res;
+            if (st >= 0) st = fedc_learning_model_forward(ctx, r.m, &b, &fo, r.metrics, &res);
+            if (st < 0) break;
+            if (fed_sgd) {
+                for (int64_t i = 0; i < P; i++)
+                    r.acc[i] += g[i] * (float)b.n;
+            } else {
+                if (o.proximal_strength > 0) {
+                    float mu = (float)o.proximal_strength;
+                    for (int64_t i = 0; i < P; i++)
+                        g[i] += mu * (w[i] - r.w0[i]);
+                }
+                st = fedc_optimizer_next(ctx, p->client_opt, r.opt_state, w, g);
+            }
+            examples += b.n;
+            batches++;
+            done = o.max_batches >= 0 && batches >= o.max_batches;
+        }
+        fedc_dataset_destroy(ds);
+    }
+    if (st < 0) {
+        run_free(&p->instances, &r);
+        return fedc_ctx_prefixf(ctx, "client work (round %lld)", (long long)round);
+    }
+    /* The update: the mean gradient (FedSGD) or the model delta. */
+    for (int64_t i = 0; i < P; i++)
+        r.acc[i] = fed_sgd ? (examples ? r.acc[i] / (float)examples : 0.0f) : r.w0[i] - w[i];
+    float weight = o.weighting == FEDC_CLIENT_WEIGHTING_UNIFORM ? 1.0f : (float)examples;
+    if (!all_finite(r.acc, P)) {
+        memset(r.acc, 0, (size_t)P * sizeof(float));
+        weight = 0.0f;
+    }
+    static const char *const names[3] = {"update", "weight", "metrics"};
+    fedc_value *u = NULL;
+    fedc__vector_value(ctx, r.acc, P, &u);
+    st = struct3(ctx, names, u, scalar_f32(ctx, weight), vector_f64(ctx, r.metrics, M), out);
+    run_free(&p->instances, &r);
+    return st;
+}
+
+fedc_status fedc__native_evaluate(fedc_ctx *ctx, void *user, const uint8_t *blob, size_t blob_size,
+                                  fedc_value *arg, fedc_value **out) {
+    fedc_learning_process *p = user;
+    int64_t batch_size;
+    if (!fedc__blob_get_i64(blob, blob_size, "batch_size", &batch_size) || batch_size < 1)
+        return fedc_ctx_errorf(ctx, FEDC_STATUS_INVALID_ARGUMENT,
+                               "evaluation options: missing or bad 'batch_size'");
+    fedc_value *weights = fedc__field(arg, "weights"), *data = fedc__field(arg, "dataset");
+    if (!weights || !data)
+        return fedc_ctx_errorf(ctx, FEDC_STATUS_TYPE,
+                               "evaluation: expected <weights=W,dataset=D*>");
+    client_run r = {0};
+    int64_t M = p->M;
+    fedc_status st = fedc__instance_take(ctx, &p->instances, &r.m, &r.slot);
+    if (st >= 0) st = fedc_learning_model_set_weights(ctx, r.m, weights);
+    if (st >= 0 && !(r.metrics = fedc_calloc((size_t)(M ? M : 1), sizeof(double)))) st = oom(ctx);
+    if (st >= 0) st = fedc_example_create(ctx, &r.ex);
+    fedc_dataset *ds = NULL;
+    if (st >= 0) {
+        if (p->model->metrics) fedc_metric_set_zero(p->model->metrics, r.metrics);
+        fedc_client_work_opts o = fedc_client_work_opts_default();
+        o.batch_size = batch_size;
+        uint64_t key;
+        st = open_batches(ctx, data, &o, 0, 0, &ds, &key);
+    }
+    while (st >= 0) {
+        bool got = false;
+        st = fedc_dataset_next(ctx, ds, r.ex, &got);
+        if (st < 0 || !got) break;
+        fedc_batch b;
+        fedc_forward_opts fo = {false, false, 0};
+        fedc_forward_output res;
+        st = fedc__batch_from_example(ctx, &p->model->spec, r.ex, &r.x, &r.y, &b);
+        if (st >= 0) st = fedc_learning_model_forward(ctx, r.m, &b, &fo, r.metrics, &res);
+    }
+    fedc_dataset_destroy(ds);
+    if (st >= 0) {
+        *out = vector_f64(ctx, r.metrics, M);
+        if (!*out) st = oom(ctx);
+    }
+    run_free(&p->instances, &r);
+    return st < 0 ? fedc_ctx_prefixf(ctx, "evaluation") : st;
+}

@@ -1,0 +1,117 @@
+/* learning_int.h — private to the learning layer: the model struct, option blobs, the process
+ * internals shared by its files.
+ */
+#ifndef FEDC_LEARNING_INT_H
+#define FEDC_LEARNING_INT_H
+
+#include <stdatomic.h>
+
+#include "fedc/core_data.h"
+#include "fedc/learning.h"
+
+struct fedc_learning_model {
+    const fedc_learning_model_ops *ops;
+    void *self;
+    fedc_input_spec spec;
+    char x_name[64], y_name[64]; /* spec's names point here */
+    fedc_metric_set *metrics;    /* owned by the original; shared (read-only) by clones */
+    bool owns_metrics;
+};
+
+/* ---- option blobs: `key=value;` text in a native node's parameter blob ---- */
+
+/* Looks up `key` in blob; false when absent or malformed. */
+bool fedc__blob_get_i64(const uint8_t *blob, size_t size, const char *key, int64_t *out);
+bool fedc__blob_get_f64(const uint8_t *blob, size_t size, const char *key, double *out);
+/* Copies the value of `key` into buf (NUL-terminated); false when absent or too long. */
+bool fedc__blob_get_str(const uint8_t *blob, size_t size, const char *key, char *buf, size_t cap);
+
+/* Parses the client work options the train native's blob carries (written by
+ * fedc__client_work_blob). Errors: INVALID_ARGUMENT naming the missing or bad key. */
+fedc_status fedc__client_work_from_blob(fedc_ctx *ctx, const uint8_t *blob, size_t size,
+                                        fedc_client_work_opts *out, bool *fed_sgd);
+/* Writes them as blob text into buf (NUL-terminated); returns the length needed. */
+size_t fedc__client_work_blob(const fedc_client_work_opts *o, bool fed_sgd, char *buf, size_t cap);
+
+/* ---- instances of the model for worker threads ---- */
+
+#define FEDC__MAX_INSTANCES 64
+
+/* Clones of the process's model, one taken per running client (lock-free: each slot has an
+ * atomic busy flag), so concurrent clients never share one and steady rounds allocate nothing. */
+typedef struct fedc__instances {
+    const fedc_learning_model *proto;
+    fedc_learning_model *slot[FEDC__MAX_INSTANCES];
+    atomic_bool busy[FEDC__MAX_INSTANCES];
+} fedc__instances;
+
+/* Takes a free instance (cloning the prototype into an empty slot when needed; a temporary
+ * clone when all slots are busy) into *m and its slot into *slot (-1: temporary). */
+fedc_status fedc__instance_take(fedc_ctx *ctx, fedc__instances *in, fedc_learning_model **m,
+                                int *slot);
+void fedc__instance_give(fedc__instances *in, fedc_learning_model *m, int slot);
+void fedc__instances_free(fedc__instances *in);
+
+/* ---- local work over one client's dataset ---- */
+
+/* Opens a client's dataset from a sequence value: directly through the data layer when the
+ * value is a client-data sequence, otherwise by reading the sequence's struct elements. *key is
+ * a stable 64-bit key of the client (a hash of its id; 0 for sequences with no id). */
+fedc_status fedc__open_client_dataset(fedc_ctx *ctx, fedc_value *seq, fedc_dataset **out,
+                                      uint64_t *key);
+
+/* Fills a batch (x as float32, y as spec's dtype) from a batched example, into tensors the
+ * caller frees. Errors: NOT_FOUND for a missing feature, SHAPE naming the feature and shapes. */
+fedc_status fedc__batch_from_example(fedc_ctx *ctx, const fedc_input_spec *spec,
+                                     const fedc_example *ex, fedc_tensor *x, fedc_tensor *y,
+                                     fedc_batch *out);
+
+/* 64-bit FNV-1a of a string: a client's key. */
+uint64_t fedc__hash_string(const char *s);
+
+/* The natives: arguments and results as documented in fedc/learning.h's module. */
+fedc_status fedc__native_train(fedc_ctx *ctx, void *user, const uint8_t *blob, size_t blob_size,
+                               fedc_value *arg, fedc_value **out);
+fedc_status fedc__native_evaluate(fedc_ctx *ctx, void *user, const uint8_t *blob, size_t blob_size,
+                                  fedc_value *arg, fedc_value **out);
+fedc_status fedc__native_server_update(fedc_ctx *ctx, void *user, const uint8_t *blob,
+                                       size_t blob_size, fedc_value *arg, fedc_value **out);
+fedc_status fedc__native_finalize_metrics(fedc_ctx *ctx, void *user, const uint8_t *blob,
+                                          size_t blob_size, fedc_value *arg, fedc_value **out);
+fedc_status fedc__native_init(fedc_ctx *ctx, void *user, const uint8_t *blob, size_t blob_size,
+                              fedc_value *arg, fedc_value **out);
+
+/* ---- states ---- */
+
+/* The parts of a state member (borrowed), checked against the process's sizes. Errors: TYPE. */
+fedc_status fedc__read_state(fedc_ctx *ctx, const fedc_learning_process *p, fedc_value *s,
+                             fedc_value **weights, fedc_value **hparams, fedc_value **finalizer,
+                             int32_t *round);
+/* A state member from its parts; takes the references it is given (NULL: memory ran out). */
+fedc_status fedc__make_state(fedc_ctx *ctx, fedc_value *weights, fedc_value *hparams, int32_t round,
+                             fedc_value *finalizer, fedc_value **out);
+
+/* ---- the process ---- */
+
+struct fedc_learning_process {
+    fedc_process_opts opts;
+    fedc_learning_model *model; /* borrowed */
+    fedc__instances instances;
+    fedc_optimizer *client_opt, *server_opt; /* shapes of the optimizer states */
+    int64_t P, Q, H, F, M;                   /* sizes in the state and metrics */
+    fedc_comp *module;
+    fedc_native natives[5];
+};
+
+/* Writes the module text of the process into a fedc_malloc'd string. Errors: OUT_OF_MEMORY,
+ * INVALID_ARGUMENT for a bad aggregator. */
+fedc_status fedc__process_text(fedc_ctx *ctx, const fedc_learning_process *p, char **out);
+
+/* A float32 [n] tensor value (zeroed or copied from data when not NULL). */
+fedc_status fedc__vector_value(fedc_ctx *ctx, const float *data, int64_t n, fedc_value **out);
+/* The float32 vector in value v (a tensor of rank 1 and n elements), or NULL. */
+const float *fedc__vector_of(const fedc_value *v, int64_t n);
+/* The field called `name` of struct v, or NULL. */
+fedc_value *fedc__field(const fedc_value *v, const char *name);
+
+#endif /* FEDC_LEARNING_INT_H */

@@ -1,0 +1,311 @@
+/* process.c — learning processes (fedc/learning.h): options and defaults, building the module
+ * and its natives, and running initialize and next through the executor; the state accessors.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "learning/learning_int.h"
+
+fedc_client_work_opts fedc_client_work_opts_default(void) {
+    fedc_client_work_opts o;
+    memset(&o, 0, sizeof o);
+    o.optimizer = fedc_optimizer_opts_default(FEDC_OPTIMIZER_SGD);
+    o.optimizer.learning_rate = 0.1;
+    o.epochs = 1;
+    o.batch_size = 20;
+    o.max_batches = -1;
+    o.weighting = FEDC_CLIENT_WEIGHTING_NUM_EXAMPLES;
+    return o;
+}
+
+fedc_aggregator fedc_aggregator_mean(void) {
+    fedc_aggregator a = {FEDC_AGGREGATOR_MEAN, false, 0, NULL};
+    return a;
+}
+
+fedc_process_opts fedc_process_opts_default(fedc_algorithm algorithm) {
+    fedc_process_opts o;
+    memset(&o, 0, sizeof o);
+    o.algorithm = algorithm;
+    o.client = fedc_client_work_opts_default();
+    o.server_optimizer = fedc_optimizer_opts_default(FEDC_OPTIMIZER_SGD);
+    o.server_optimizer.learning_rate = algorithm == FEDC_ALGORITHM_FED_SGD ? 0.1 : 1.0;
+    o.aggregator = fedc_aggregator_mean();
+    return o;
+}
+
+static fedc_status check_opts(fedc_ctx *ctx, const fedc_process_opts *o) {
+    const fedc_client_work_opts *c = &o->client;
+    if ((unsigned)o->algorithm > FEDC_ALGORITHM_FED_EVAL)
+        return fedc_ctx_errorf(ctx, FEDC_STATUS_INVALID_ARGUMENT, "unknown algorithm %d",
+                               (int)o->algorithm);
+    if (c->epochs < 1)
+        return fedc_ctx_errorf(ctx, FEDC_STATUS_INVALID_ARGUMENT,
+                               "client epochs must be >= 1, got %lld", (long long)c->epochs);
+    if (c->batch_size < 1)
+        return fedc_ctx_errorf(ctx, FEDC_STATUS_INVALID_ARGUMENT,
+                               "client batch size must be >= 1, got %lld",
+                               (long long)c->batch_size);
+    if (c->shuffle_buffer < 0 || c->max_batches < -1)
+        return fedc_ctx_errorf(ctx, FEDC_STATUS_INVALID_ARGUMENT,
+                               "client shuffle buffer must be >= 0 and max batches >= -1");
+    if (!(c->proximal_strength >= 0))
+        return fedc_ctx_errorf(ctx, FEDC_STATUS_INVALID_ARGUMENT,
+                               "proximal strength must be >= 0, got %g", c->proximal_strength);
+    if ((unsigned)c->weighting > FEDC_CLIENT_WEIGHTING_UNIFORM)
+        return fedc_ctx_errorf(ctx, FEDC_STATUS_INVALID_ARGUMENT, "unknown client weighting %d",
+                               (int)c->weighting);
+    return FEDC_STATUS_OK;
+}
+
+void fedc_learning_process_destroy(fedc_learning_process *p) {
+    if (!p) return;
+    fedc__instances_free(&p->instances);
+    fedc_optimizer_destroy(p->client_opt);
+    fedc_optimizer_destroy(p->server_opt);
+    fedc_comp_destroy(p->module);
+    fedc_free(p);
+}
+
+fedc_status fedc_learning_process_create(fedc_ctx *ctx, fedc_learning_model *model,
+                                         const fedc_process_opts *opts,
+                                         fedc_learning_process **out) {
+    *out = NULL;
+    fedc_status st = check_opts(ctx, opts);
+    if (st < 0) return st;
+    fedc_learning_process *p = fedc_calloc(1, sizeof *p);
+    if (!p) return fedc_ctx_errorf(ctx, FEDC_STATUS_OUT_OF_MEMORY, "out of memory for a process");
+    p->opts = *opts;
+    p->model = model;
+    p->instances.proto = model;
+    p->P = fedc_learning_model_num_trainable(model);
+    p->Q = fedc_learning_model_num_non_trainable(model);
+    p->M = model->metrics ? (int64_t)fedc_metric_set_state_size(model->metrics) : 0;
+    st = fedc_optimizer_create(ctx, &opts->client.optimizer, p->P, &p->client_opt);
+    if (st < 0) st = fedc_ctx_prefixf(ctx, "client optimizer");
+    if (st >= 0) {
+        st = fedc_optimizer_create(ctx, &opts->server_optimizer, p->P, &p->server_opt);
+        if (st < 0) st = fedc_ctx_prefixf(ctx, "server optimizer");
+    }
+    if (st >= 0) {
+        p->H = (int64_t)fedc_optimizer_hparam_count(p->client_opt);
+        p->F = fedc_optimizer_state_size(p->server_opt);
+        fedc_native natives[5] = {
+            {"fedc.learning.train", fedc__native_train, p},
+            {"fedc.learning.evaluate", fedc__native_evaluate, p},
+            {"fedc.learning.server_update", fedc__native_server_update, p},
+            {"fedc.learning.finalize_metrics", fedc__native_finalize_metrics, p},
+            {"fedc.learning.init", fedc__native_init, p},
+        };
+        memcpy(p->natives, natives, sizeof natives);
+        char *text = NULL;
+        st = fedc__process_text(ctx, p, &text);
+        if (st >= 0) st = fedc_comp_parse(ctx, "process", text, &p->module);
+        if (st >= 0) st = fedc_comp_check(ctx, p->module);
+        fedc_free(text);
+    }
+    if (st < 0) {
+        fedc_learning_process_destroy(p);
+        return st;
+    }
+    *out = p;
+    return FEDC_STATUS_OK;
+}
+
+const fedc_comp *fedc_learning_process_module(const fedc_learning_process *p) { return p->module; }
+
+const fedc_native *fedc_learning_process_natives(const fedc_learning_process *p, size_t *n) {
+    *n = sizeof p->natives / sizeof p->natives[0];
+    return p->natives;
+}
+
+static fedc_exec_opts exec_opts(const fedc_learning_process *p, const fedc_exec_opts *given) {
+    fedc_exec_opts o = given ? *given : fedc_exec_opts_default();
+    o.natives = p->natives;
+    o.nnatives = sizeof p->natives / sizeof p->natives[0];
+    return o;
+}
+
+fedc_status fedc_learning_process_initialize(fedc_ctx *ctx, fedc_learning_process *p,
+                                             fedc_value **state) {
+    fedc_exec_opts o = exec_opts(p, NULL);
+    o.num_clients = 1; /* initialize places nothing at CLIENTS */
+    return fedc_exec_run(ctx, p->module, "initialize", NULL, &o, state);
+}
+
+fedc_status fedc_learning_process_next(fedc_ctx *ctx, fedc_learning_process *p, fedc_value *state,
+                                       fedc_value *clients, const fedc_exec_opts *exec,
+                                       fedc_value **new_state, fedc_value **metrics) {
+    *new_state = *metrics = NULL;
+    fedc_exec_opts o = exec_opts(p, exec);
+    if (fedc_value_get_kind(clients) == FEDC_VALUE_FEDERATED && o.num_clients == 0)
+        o.num_clients = (int64_t)fedc_value_size(clients);
+    fedc_value *items[2] = {state, clients}, *arg = NULL, *out = NULL;
+    static const char *const names[2] = {"state", "client_data"};
+    fedc_status st = fedc_value_struct(ctx, 2, items, names, &arg);
+    if (st >= 0) st = fedc_exec_run(ctx, p->module, "next", arg, &o, &out);
+    fedc_value_release(arg);
+    if (st < 0) return st;
+    *new_state = fedc_value_retain(fedc__field(out, "state"));
+    *metrics = fedc_value_retain(fedc__field(out, "metrics"));
+    fedc_value_release(out);
+    return FEDC_STATUS_OK;
+}
+
+/* The member of a S@SERVER value, or the value itself. */
+static fedc_value *member(fedc_value *v) {
+    if (v && fedc_value_get_kind(v) == FEDC_VALUE_FEDERATED && fedc_value_size(v) == 1)
+        return fedc_value_item(v, 0);
+    return v;
+}
+
+/* Rewraps a new member like the given state (federated at SERVER or not); takes m. */
+static fedc_status like(fedc_ctx *ctx, fedc_value *given, fedc_value *m, fedc_value **out) {
+    if (given && fedc_value_get_kind(given) == FEDC_VALUE_FEDERATED) {
+        fedc_status st = fedc_value_federated(ctx, FEDC_PLACEMENT_SERVER, true, 1, &m, out);
+        fedc_value_release(m);
+        return st;
+    }
+    *out = m;
+    return FEDC_STATUS_OK;
+}
+
+fedc_status fedc_learning_process_get_model_weights(fedc_ctx *ctx, const fedc_learning_process *p,
+                                                    fedc_value *state, fedc_value **weights) {
+    fedc_value *s = member(state), *w, *h, *f;
+    int32_t round;
+    if (p->opts.algorithm == FEDC_ALGORITHM_FED_EVAL) {
+        *weights = fedc_value_retain(s);
+        return FEDC_STATUS_OK;
+    }
+    fedc_status st = fedc__read_state(ctx, p, s, &w, &h, &f, &round);
+    if (st < 0) return st;
+    *weights = fedc_value_retain(w);
+    return FEDC_STATUS_OK;
+}
+
+static bool weights_ok(const fedc_learning_process *p, fedc_value *w) {
+    return fedc__vector_of(fedc__field(w, "trainable"), p->P) &&
+           fedc__vector_of(fedc__field(w, "non_trainable"), p->Q);
+}
+
+fedc_status fedc_learning_process_set_model_weights(fedc_ctx *ctx, const fedc_learning_process *p,
+                                                    fedc_value *state, fedc_value *weights,
+                                                    fedc_value **new_state) {
+    *new_state = NULL;
+    if (!weights_ok(p, weights))
+        return fedc_ctx_errorf(ctx, FEDC_STATUS_TYPE,
+                               "model weights: expected <trainable=float32[%lld],"
+                               "non_trainable=float32[%lld]>",
+                               (long long)p->P, (long long)p->Q);
+    if (p->opts.algorithm == FEDC_ALGORITHM_FED_EVAL)
+        return like(ctx, state, fedc_value_retain(weights), new_state);
+    fedc_value *s = member(state), *w, *h, *f, *m = NULL;
+    int32_t round;
+    fedc_status st = fedc__read_state(ctx, p, s, &w, &h, &f, &round);
+    if (st >= 0)
+        st = fedc__make_state(ctx, fedc_value_retain(weights), fedc_value_retain(h), round,
+                              fedc_value_retain(f), &m);
+    if (st < 0) return st;
+    return like(ctx, state, m, new_state);
+}
+
+int64_t fedc_learning_process_round(const fedc_learning_process *p, fedc_value *state) {
+    fedc_value *w, *h, *f;
+    int32_t round;
+    if (p->opts.algorithm == FEDC_ALGORITHM_FED_EVAL) return -1;
+    if (fedc__read_state(NULL, p, member(state), &w, &h, &f, &round) < 0) return -1;
+    return round;
+}
+
+/* Which optimizer and which state vector a hyperparameter name refers to. */
+static fedc_status find_hparam(fedc_ctx *ctx, const fedc_learning_process *p, const char *name,
+                               const fedc_optimizer **opt, const char **local, bool *client) {
+    *client = strncmp(name, "client/", 7) == 0;
+    bool server = strncmp(name, "server/", 7) == 0;
+    if (p->opts.algorithm != FEDC_ALGORITHM_FED_EVAL && (*client || server)) {
+        *opt = *client ? p->client_opt : p->server_opt;
+        *local = name + 7;
+        for (size_t i = 0; i < fedc_optimizer_hparam_count(*opt); i++)
+            if (strcmp(fedc_optimizer_hparam_name(*opt, i), *local) == 0) return FEDC_STATUS_OK;
+    }
+    char known[512];
+    size_t len = 0;
+    known[0] = 0;
+    for (int side = 0; side < 2 && p->opts.algorithm != FEDC_ALGORITHM_FED_EVAL; side++) {
+        const fedc_optimizer *o = side ? p->server_opt : p->client_opt;
+        for (size_t i = 0; i < fedc_optimizer_hparam_count(o) && len < sizeof known; i++) {
+            int n = snprintf(known + len, sizeof known - len, "%s%s/%s", len ? ", " : "",
+                             side ? "server" : "client", fedc_optimizer_hparam_name(o, i));
+            if (n > 0) len += (size_t)n;
+        }
+    }
+    return fedc_ctx_errorf(ctx, FEDC_STATUS_NOT_FOUND, "no hyperparameter '%s' (known: %s)", name,
+                           len ? known : "none");
+}
+
+fedc_status fedc_learning_process_get_hparam(fedc_ctx *ctx, const fedc_learning_process *p,
+                                             fedc_value *state, const char *name, double *out) {
+    const fedc_optimizer *opt;
+    const char *local;
+    bool client;
+    fedc_status st = find_hparam(ctx, p, name, &opt, &local, &client);
+    fedc_value *w, *h, *f;
+    int32_t round;
+    if (st >= 0) st = fedc__read_state(ctx, p, member(state), &w, &h, &f, &round);
+    if (st < 0) return st;
+    /* A client state holds only the hyperparameters, which lead every optimizer state. */
+    const float *v = fedc__vector_of(client ? h : f, client ? p->H : p->F);
+    return fedc_optimizer_get_hparam(ctx, opt, v, local, out);
+}
+
+fedc_status fedc_learning_process_set_hparam(fedc_ctx *ctx, const fedc_learning_process *p,
+                                             fedc_value *state, const char *name, double value,
+                                             fedc_value **new_state) {
+    *new_state = NULL;
+    const fedc_optimizer *opt;
+    const char *local;
+    bool client;
+    fedc_status st = find_hparam(ctx, p, name, &opt, &local, &client);
+    fedc_value *w, *h, *f;
+    int32_t round;
+    if (st >= 0) st = fedc__read_state(ctx, p, member(state), &w, &h, &f, &round);
+    if (st < 0) return st;
+    int64_t n = client ? fedc_optimizer_state_size(opt) : p->F;
+    float *buf = fedc_calloc((size_t)(n ? n : 1), sizeof(float));
+    if (!buf) return fedc_ctx_errorf(ctx, FEDC_STATUS_OUT_OF_MEMORY, "out of memory");
+    const float *cur = fedc__vector_of(client ? h : f, client ? p->H : p->F);
+    if (client) fedc_optimizer_init(opt, buf);
+    memcpy(buf, cur, (size_t)(client ? p->H : p->F) * sizeof(float));
+    st = fedc_optimizer_set_hparam(ctx, opt, buf, local, value);
+    fedc_value *vec = NULL, *m = NULL;
+    if (st >= 0) st = fedc__vector_value(ctx, buf, client ? p->H : p->F, &vec);
+    fedc_free(buf);
+    if (st >= 0)
+        st = fedc__make_state(ctx, fedc_value_retain(w), client ? vec : fedc_value_retain(h), round,
+                              client ? fedc_value_retain(f) : vec, &m);
+    else
+        fedc_value_release(vec);
+    if (st < 0) return st;
+    return like(ctx, state, m, new_state);
+}
+
+fedc_status fedc_metrics_get(fedc_ctx *ctx, fedc_value *metrics, const char *path, double *out) {
+    fedc_value *v = member(metrics);
+    char part[128];
+    const char *s = path;
+    while (v && *s) {
+        const char *slash = strchr(s, '/');
+        size_t len = slash ? (size_t)(slash - s) : strlen(s);
+        if (len >= sizeof part) break;
+        memcpy(part, s, len);
+        part[len] = 0;
+        v = fedc__field(v, part);
+        s = slash ? slash + 1 : s + len;
+    }
+    const fedc_tensor *t = v ? fedc_value_get_tensor(v) : NULL;
+    if (!t || fedc_tensor_numel(t) != 1)
+        return fedc_ctx_errorf(ctx, FEDC_STATUS_NOT_FOUND, "no metric '%s'", path);
+    *out = fedc_tensor_get_flat(t, 0);
+    return FEDC_STATUS_OK;
+}

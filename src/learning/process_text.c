@@ -1,0 +1,354 @@
+/* process_text.c — a learning process written in the text language of the Federated Core: the
+ * distributor, the client work (a native), the aggregator (a federated_aggregate written with
+ * builtins, so it streams), the finalizer (a native) and their composition in `next`. The text
+ * is parsed and checked like any module, and is what `fedc train --print-computation` shows.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "learning/learning_int.h"
+
+typedef struct text {
+    char *s;
+    size_t len, cap;
+    bool oom;
+} text;
+
+static void put(text *t, const char *fmt, ...) FEDC_PRINTF(2, 3);
+static void put(text *t, const char *fmt, ...) {
+    if (t->oom) return;
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(t->s ? t->s + t->len : NULL, t->s ? t->cap - t->len : 0, fmt, ap);
+        va_end(ap);
+        if (n < 0) {
+            t->oom = true;
+            return;
+        }
+        if (t->s && t->len + (size_t)n < t->cap) {
+            t->len += (size_t)n;
+            return;
+        }
+        size_t cap = (t->cap ? t->cap * 2 : 4096) + (size_t)n;
+        char *s = fedc_realloc(t->s, cap);
+        if (!s) {
+            t->oom = true;
+            return;
+        }
+        t->s = s;
+        t->cap = cap;
+    }
+}
+
+static void put_hex(text *t, const char *blob) {
+    for (const unsigned char *b = (const unsigned char *)blob; *b; b++)
+        put(t, "%02x", *b);
+}
+
+/* `float32[28,28,1]`, `int32` */
+static void put_tensor_type(text *t, fedc_dtype dt, const fedc_shape *s) {
+    put(t, "%s", fedc_dtype_name(dt));
+    if (s->rank == 0) return;
+    put(t, "[");
+    for (int i = 0; i < s->rank; i++)
+        put(t, "%s%lld", i ? "," : "", (long long)s->dims[i]);
+    put(t, "]");
+}
+
+static void put_element_type(text *t, const fedc_input_spec *sp) {
+    fedc_shape xs = sp->x_shape;
+    put(t, "<%s=", sp->x_name);
+    put_tensor_type(t, FEDC_DTYPE_FLOAT32, &xs);
+    put(t, ",%s=", sp->y_name);
+    put_tensor_type(t, sp->y_dtype, &sp->y_shape);
+    put(t, ">");
+}
+
+#define MAX_DEPTH 8
+
+/* The aggregator chain, outermost first, ending in MEAN or SUM. */
+static fedc_status chain(fedc_ctx *ctx, const fedc_aggregator *a, const fedc_aggregator **out,
+                         int *n) {
+    *n = 0;
+    while (a) {
+        if (*n == MAX_DEPTH)
+            return fedc_ctx_errorf(ctx, FEDC_STATUS_INVALID_ARGUMENT,
+                                   "aggregator: nested deeper than %d", MAX_DEPTH);
+        if ((a->kind == FEDC_AGGREGATOR_CLIPPING || a->kind == FEDC_AGGREGATOR_ZEROING) &&
+            !(a->norm >= 0))
+            return fedc_ctx_errorf(
+                ctx, FEDC_STATUS_INVALID_ARGUMENT, "aggregator: %s norm must be >= 0, got %g",
+                a->kind == FEDC_AGGREGATOR_CLIPPING ? "clipping" : "zeroing", a->norm);
+        if ((unsigned)a->kind > FEDC_AGGREGATOR_ZEROING)
+            return fedc_ctx_errorf(ctx, FEDC_STATUS_INVALID_ARGUMENT, "aggregator: unknown kind %d",
+                                   (int)a->kind);
+        out[(*n)++] = a;
+        if (a->kind == FEDC_AGGREGATOR_MEAN || a->kind == FEDC_AGGREGATOR_SUM)
+            return FEDC_STATUS_OK;
+        a = a->inner;
+    }
+    static const fedc_aggregator mean = {FEDC_AGGREGATOR_MEAN, false, 0, NULL};
+    if (*n == MAX_DEPTH)
+        return fedc_ctx_errorf(ctx, FEDC_STATUS_INVALID_ARGUMENT,
+                               "aggregator: nested deeper than %d", MAX_DEPTH);
+    out[(*n)++] = &mean;
+    return FEDC_STATUS_OK;
+}
+
+/* The measurement a stage counts: "clipped_count" / "zeroed_count", suffixed by its depth when a
+ * kind repeats. */
+static void measure_name(const fedc_aggregator *const *c, int i, char *buf, size_t cap) {
+    const char *base = c[i]->kind == FEDC_AGGREGATOR_CLIPPING ? "clipped_count" : "zeroed_count";
+    int same = 0;
+    for (int j = 0; j < i; j++)
+        same += c[j]->kind == c[i]->kind;
+    if (same)
+        snprintf(buf, cap, "%s_%d", base, same);
+    else
+        snprintf(buf, cap, "%s", base);
+}
+
+static void put_aggregator(text *t, const fedc_learning_process *p, const fedc_aggregator *const *c,
+                           int n, const char *out_type) {
+    long long P = (long long)p->P, M = (long long)p->M;
+    bool unweighted = c[n - 1]->kind == FEDC_AGGREGATOR_SUM || c[n - 1]->unweighted;
+    char name[48];
+    /* the accumulator: the weighted sum, the total weight, the metrics, one count per stage */
+    put(t, "# aggregator: ");
+    for (int i = 0; i < n; i++) {
+        const fedc_aggregator *a = c[i];
+        if (a->kind == FEDC_AGGREGATOR_CLIPPING) put(t, "clipping(%.9g) -> ", a->norm);
+        if (a->kind == FEDC_AGGREGATOR_ZEROING) put(t, "zeroing(%.9g) -> ", a->norm);
+        if (a->kind == FEDC_AGGREGATOR_MEAN)
+            put(t, "%s", a->unweighted ? "unweighted mean" : "mean");
+        if (a->kind == FEDC_AGGREGATOR_SUM) put(t, "sum");
+    }
+    put(t,
+        "\naggregate_accumulator = <update=fill([%lld], 0.0), weight=0.0, metrics=fill([%lld], "
+        "float64(0)), clients=0.0",
+        P, M);
+    for (int i = 0; i < n - 1; i++) {
+        measure_name(c, i, name, sizeof name);
+        put(t, ", %s=0.0", name);
+    }
+    put(t, ">\n");
+    put(t, "aggregate_accumulate = (a: %s, c: %s ->\n    (let u0 = c.update, w0 = %s", "ACC",
+        out_type, unweighted ? "1.0" : "c.weight");
+    for (int i = 0; i < n - 1; i++) {
+        const fedc_aggregator *a = c[i];
+        if (a->kind == FEDC_AGGREGATOR_CLIPPING)
+            put(t,
+                ",\n         n%d = norm(u%d), u%d = clip_by_norm(u%d, float32(%.9g)), w%d = w%d, "
+                "k%d = cast(greater(n%d, float32(%.9g)), 1.0)",
+                i, i, i + 1, i, a->norm, i + 1, i, i, i, a->norm);
+        else
+            put(t,
+                ",\n         z%d = greater(norm(u%d), float32(%.9g)), u%d = where(z%d, "
+                "zeros_like(u%d), u%d), "
+                "w%d = where(z%d, 0.0, w%d), k%d = cast(z%d, 1.0)",
+                i, i, a->norm, i + 1, i, i, i, i + 1, i, i, i, i);
+    }
+    if (c[n - 1]->kind == FEDC_AGGREGATOR_SUM)
+        put(t, "\n     in <update=add(a.update, u%d), weight=add(a.weight, w%d)", n - 1, n - 1);
+    else
+        put(t, "\n     in <update=add(a.update, mul(u%d, w%d)), weight=add(a.weight, w%d)", n - 1,
+            n - 1, n - 1);
+    put(t, ", metrics=add(a.metrics, c.metrics), clients=add(a.clients, 1.0)");
+    for (int i = 0; i < n - 1; i++) {
+        measure_name(c, i, name, sizeof name);
+        put(t, ", %s=add(a.%s, k%d)", name, name, i);
+    }
+    put(t, ">))\n");
+    put(t, "aggregate_merge = (a: ACC, b: ACC -> <update=add(a.update, b.update), "
+           "weight=add(a.weight, b.weight), metrics=add(a.metrics, b.metrics), "
+           "clients=add(a.clients, b.clients)");
+    for (int i = 0; i < n - 1; i++) {
+        measure_name(c, i, name, sizeof name);
+        put(t, ", %s=add(a.%s, b.%s)", name, name, name);
+    }
+    put(t, ">)\n");
+    put(t, "aggregate_report = (a: ACC -> <update=%s, metrics=a.metrics, measurements=<",
+        c[n - 1]->kind == FEDC_AGGREGATOR_SUM ? "a.update" : "div(a.update, a.weight)");
+    put(t, "clients=a.clients%s",
+        c[n - 1]->kind == FEDC_AGGREGATOR_SUM ? "" : ", mean_weight=a.weight");
+    for (int i = 0; i < n - 1; i++) {
+        measure_name(c, i, name, sizeof name);
+        put(t, ", %s=a.%s", name, name);
+    }
+    put(t, ">>)\n");
+}
+
+/* The accumulator's type, substituted for ACC. */
+static void acc_type(const fedc_learning_process *p, const fedc_aggregator *const *c, int n,
+                     char *buf, size_t cap) {
+    int len = snprintf(buf, cap,
+                       "<update=float32[%lld],weight=float32,metrics=float64[%lld],"
+                       "clients=float32",
+                       (long long)p->P, (long long)p->M);
+    char name[48];
+    for (int i = 0; i < n - 1 && len > 0 && (size_t)len < cap; i++) {
+        measure_name(c, i, name, sizeof name);
+        len += snprintf(buf + len, cap - (size_t)len, ",%s=float32", name);
+    }
+    if (len > 0 && (size_t)len < cap) snprintf(buf + len, cap - (size_t)len, ">");
+}
+
+/* Replaces every "ACC" token in t with `with` (a new buffer). */
+static bool substitute(text *t, const char *with) {
+    text out = {0};
+    const char *s = t->s;
+    for (const char *hit; (hit = strstr(s, "ACC")) != NULL; s = hit + 3) {
+        put(&out, "%.*s%s", (int)(hit - s), s, with);
+    }
+    put(&out, "%s", s);
+    fedc_free(t->s);
+    *t = out;
+    return !out.oom;
+}
+
+fedc_status fedc__process_text(fedc_ctx *ctx, const fedc_learning_process *p, char **out) {
+    *out = NULL;
+    const fedc_process_opts *o = &p->opts;
+    text t = {0};
+    char W[128], D[256], blob[512], OUT[160];
+    snprintf(W, sizeof W, "<trainable=float32[%lld],non_trainable=float32[%lld]>", (long long)p->P,
+             (long long)p->Q);
+    text dt = {0};
+    put_element_type(&dt, &p->model->spec);
+    if (dt.oom || dt.len >= sizeof D) {
+        fedc_free(dt.s);
+        return fedc_ctx_errorf(ctx, FEDC_STATUS_OUT_OF_MEMORY, "out of memory writing a process");
+    }
+    strcpy(D, dt.s);
+    fedc_free(dt.s);
+    char MET[2048];
+    int ml = snprintf(MET, sizeof MET, "<");
+    const fedc_metric_set *set = p->model->metrics;
+    for (size_t i = 0; set && i < fedc_metric_set_count(set) && ml > 0 && (size_t)ml < sizeof MET;
+         i++)
+        ml += snprintf(MET + ml, sizeof MET - (size_t)ml, "%s%s=float64", i ? "," : "",
+                       fedc_metric_set_name(set, i));
+    if (ml < 0 || (size_t)ml + 2 >= sizeof MET)
+        return fedc_ctx_errorf(ctx, FEDC_STATUS_INVALID_ARGUMENT, "too many metrics");
+    strcat(MET, ">");
+
+    put(&t,
+        "# %s, written by fedc's learning layer. Model: %lld trainable, %lld non-trainable "
+        "weights.\n",
+        o->algorithm == FEDC_ALGORITHM_FED_SGD    ? "FedSGD"
+        : o->algorithm == FEDC_ALGORITHM_FED_PROX ? "FedProx"
+        : o->algorithm == FEDC_ALGORITHM_FED_EVAL ? "Federated evaluation"
+                                                  : "Federated averaging",
+        (long long)p->P, (long long)p->Q);
+    put(&t,
+        "finalize_metrics = native(\"fedc.learning.finalize_metrics\": (float64[%lld] -> %s))\n",
+        (long long)p->M, MET);
+
+    if (o->algorithm == FEDC_ALGORITHM_FED_EVAL) {
+        snprintf(blob, sizeof blob, "work=evaluate;batch_size=%lld",
+                 (long long)o->client.batch_size);
+        put(&t, "initial_weights = native(\"fedc.learning.init\": ( -> %s))\n", W);
+        put(&t, "initialize = ( -> federated_value(<initial_weights(), SERVER>))\n");
+        put(&t,
+            "evaluate_client = native(\"fedc.learning.evaluate\": (<weights=%s,dataset=%s*> -> "
+            "float64[%lld]), \"",
+            W, D, (long long)p->M);
+        put_hex(&t, blob);
+        put(&t, "\")\n");
+        put(&t,
+            "next = (state: %s@SERVER, client_data: {%s*}@CLIENTS) ->\n"
+            "    (let sums = federated_sum(federated_map(<evaluate_client, federated_zip(<\n"
+            "             weights=federated_broadcast(state), dataset=client_data>)>))\n"
+            "     in <state=state, metrics=federated_zip(<client_work=federated_apply(<\n"
+            "             (s: float64[%lld] -> <eval=finalize_metrics(s)>), sums>)>)>)\n",
+            W, D, (long long)p->M);
+    } else {
+        char S[512], BC[256], APPLIED[640], ACCT[512];
+        snprintf(S, sizeof S,
+                 "<global_model_weights=%s,client_work=<hparams=float32[%lld],round=int32>,"
+                 "finalizer=float32[%lld]>",
+                 W, (long long)p->H, (long long)p->F);
+        snprintf(BC, sizeof BC, "<weights=%s,hparams=float32[%lld],round=int32>", W,
+                 (long long)p->H);
+        snprintf(OUT, sizeof OUT, "<update=float32[%lld],weight=float32,metrics=float64[%lld]>",
+                 (long long)p->P, (long long)p->M);
+        const fedc_aggregator *c[MAX_DEPTH];
+        int n;
+        fedc_status st = chain(ctx, &o->aggregator, c, &n);
+        if (st < 0) {
+            fedc_free(t.s);
+            return st;
+        }
+        acc_type(p, c, n, ACCT, sizeof ACCT);
+        char MEAS[512];
+        int len = snprintf(MEAS, sizeof MEAS, "<clients=float32%s",
+                           c[n - 1]->kind == FEDC_AGGREGATOR_SUM ? "" : ",mean_weight=float32");
+        char name[48];
+        for (int i = 0; i < n - 1; i++) {
+            measure_name(c, i, name, sizeof name);
+            len += snprintf(MEAS + len, sizeof MEAS - (size_t)len, ",%s=float32", name);
+        }
+        snprintf(MEAS + len, sizeof MEAS - (size_t)len, ">");
+        snprintf(APPLIED, sizeof APPLIED, "<state=%s,measurements=<update_non_finite=int32>>", S);
+        char REP[800];
+        snprintf(REP, sizeof REP, "<update=float32[%lld],metrics=float64[%lld],measurements=%s>",
+                 (long long)p->P, (long long)p->M, MEAS);
+
+        put(&t, "initial_state = native(\"fedc.learning.init\": ( -> %s))\n", S);
+        put(&t, "initialize = ( -> federated_value(<initial_state(), SERVER>))\n");
+        put(&t, "# distributor: the model, the client optimizer's hyperparameters, the round\n");
+        put(&t,
+            "distributor = (s: %s -> <weights=s.global_model_weights, "
+            "hparams=s.client_work.hparams, round=s.client_work.round>)\n",
+            S);
+        fedc__client_work_blob(&o->client, o->algorithm == FEDC_ALGORITHM_FED_SGD, blob,
+                               sizeof blob);
+        put(&t, "# client work: %s\n", blob);
+        put(&t, "client_work = native(\"fedc.learning.train\": (<server=%s,dataset=%s*> -> %s), \"",
+            BC, D, OUT);
+        put_hex(&t, blob);
+        put(&t, "\")\n");
+        put_aggregator(&t, p, c, n, OUT);
+        snprintf(blob, sizeof blob, "optimizer=%s",
+                 fedc_optimizer_kind_name(o->server_optimizer.kind));
+        put(&t, "# finalizer: the server optimizer (%s) applied to the aggregated update\n",
+            fedc_optimizer_kind_name(o->server_optimizer.kind));
+        put(&t,
+            "finalizer = native(\"fedc.learning.server_update\": (<state=%s,aggregate=%s> -> %s), "
+            "\"",
+            S, REP, APPLIED);
+        put_hex(&t, blob);
+        put(&t, "\")\n");
+        put(&t,
+            "next = (state: %s@SERVER, client_data: {%s*}@CLIENTS) ->\n"
+            "    (let sent = federated_broadcast(federated_apply(<distributor, state>)),\n"
+            "         aggregate = federated_aggregate(<\n"
+            "             federated_map(<client_work, federated_zip(<server=sent, "
+            "dataset=client_data>)>),\n"
+            "             aggregate_accumulator, aggregate_accumulate, aggregate_merge,\n"
+            "             aggregate_report>),\n"
+            "         applied = federated_apply(<finalizer, federated_zip(<state=state,\n"
+            "             aggregate=aggregate>)>)\n"
+            "     in <state=federated_apply(<(a: %s -> a.state), applied>),\n"
+            "         metrics=federated_zip(<\n"
+            "             client_work=federated_apply(<(r: %s -> "
+            "<train=finalize_metrics(r.metrics)>),\n"
+            "                 aggregate>),\n"
+            "             aggregator=federated_apply(<(r: %s -> r.measurements), aggregate>),\n"
+            "             finalizer=federated_apply(<(a: %s -> a.measurements), applied>)>)>)\n",
+            S, D, APPLIED, REP, REP, APPLIED);
+        if (!substitute(&t, ACCT)) {
+            fedc_free(t.s);
+            return fedc_ctx_errorf(ctx, FEDC_STATUS_OUT_OF_MEMORY,
+                                   "out of memory writing a process");
+        }
+    }
+    if (t.oom) {
+        fedc_free(t.s);
+        return fedc_ctx_errorf(ctx, FEDC_STATUS_OUT_OF_MEMORY, "out of memory writing a process");
+    }
+    *out = t.s;
+    return FEDC_STATUS_OK;
+}

@@ -1,0 +1,198 @@
+/* server_work.c — what the server runs: the initial state, the finalizer (the server optimizer
+ * applied to the aggregated update; a non-finite update is rejected, the weights kept and the
+ * rejection reported), and the metric finalizers.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "learning/learning_int.h"
+
+static fedc_status oom(fedc_ctx *ctx) {
+    return fedc_ctx_errorf(ctx, FEDC_STATUS_OUT_OF_MEMORY, "out of memory in the server update");
+}
+
+static fedc_value *scalar_i32(fedc_ctx *ctx, int32_t v) {
+    fedc_shape s = FEDC_SHAPE0;
+    fedc_tensor t = fedc_tensor_view(FEDC_DTYPE_INT32, &s, &v);
+    fedc_value *out = NULL;
+    fedc_value_tensor(ctx, &t, &out);
+    return out;
+}
+
+/* A struct of n named items, releasing the items (NULL items mean memory ran out). */
+static fedc_status make_struct(fedc_ctx *ctx, size_t n, fedc_value **items,
+                               const char *const *names, fedc_value **out) {
+    bool ok = true;
+    for (size_t i = 0; i < n; i++)
+        ok &= items[i] != NULL;
+    fedc_status st = ok ? fedc_value_struct(ctx, n, items, names, out) : oom(ctx);
+    for (size_t i = 0; i < n; i++)
+        fedc_value_release(items[i]);
+    return st;
+}
+
+/* S = <global_model_weights=W, client_work=<hparams, round>, finalizer=float32[F]>. */
+static fedc_status make_state(fedc_ctx *ctx, fedc_value *weights, fedc_value *hparams,
+                              int32_t round, fedc_value *finalizer, fedc_value **out) {
+    static const char *const cw_names[2] = {"hparams", "round"};
+    static const char *const s_names[3] = {"global_model_weights", "client_work", "finalizer"};
+    fedc_value *cw_items[2] = {hparams, scalar_i32(ctx, round)};
+    fedc_value *cw = NULL;
+    fedc_status st = make_struct(ctx, 2, cw_items, cw_names, &cw);
+    if (st < 0) cw = NULL;
+    fedc_value *items[3] = {weights, cw, finalizer};
+    return make_struct(ctx, 3, items, s_names, out);
+}
+
+fedc_status fedc__native_init(fedc_ctx *ctx, void *user, const uint8_t *blob, size_t blob_size,
+                              fedc_value *arg, fedc_value **out) {
+    (void)blob, (void)blob_size, (void)arg;
+    fedc_learning_process *p = user;
+    fedc_value *weights = NULL;
+    fedc_status st = fedc_learning_model_get_weights(ctx, p->model, &weights);
+    if (st < 0) return st;
+    if (p->opts.algorithm == FEDC_ALGORITHM_FED_EVAL) {
+        *out = weights;
+        return FEDC_STATUS_OK;
+    }
+    int64_t C = fedc_optimizer_state_size(p->client_opt);
+    float *tmp = fedc_malloc((size_t)(C > p->F ? C : p->F) * sizeof(float) + sizeof(float));
+    if (!tmp) {
+        fedc_value_release(weights);
+        return oom(ctx);
+    }
+    fedc_value *hp = NULL, *fin = NULL;
+    fedc_optimizer_init(p->client_opt, tmp);
+    fedc__vector_value(ctx, tmp, p->H, &hp);
+    fedc_optimizer_init(p->server_opt, tmp);
+    fedc__vector_value(ctx, tmp, p->F, &fin);
+    fedc_free(tmp);
+    return make_state(ctx, weights, hp, 0, fin, out);
+}
+
+/* The parts of a state member, checked. */
+typedef struct state_parts {
+    fedc_value *weights, *hparams, *finalizer;
+    const float *trainable, *opt;
+    int32_t round;
+} state_parts;
+
+static fedc_status read_state(fedc_ctx *ctx, const fedc_learning_process *p, fedc_value *s,
+                              state_parts *out) {
+    fedc_value *cw = fedc__field(s, "client_work");
+    out->weights = fedc__field(s, "global_model_weights");
+    out->hparams = fedc__field(cw, "hparams");
+    out->finalizer = fedc__field(s, "finalizer");
+    out->trainable = fedc__vector_of(fedc__field(out->weights, "trainable"), p->P);
+    out->opt = fedc__vector_of(out->finalizer, p->F);
+    const fedc_tensor *r = fedc_value_get_tensor(fedc__field(cw, "round"));
+    if (!out->trainable || !out->opt || !fedc__vector_of(out->hparams, p->H) || !r ||
+        r->dtype != FEDC_DTYPE_INT32 || r->shape.rank != 0 ||
+        !fedc__vector_of(fedc__field(out->weights, "non_trainable"), p->Q))
+        return fedc_ctx_errorf(ctx, FEDC_STATUS_TYPE,
+                               "not a state of this learning process (P=%lld, H=%lld, F=%lld)",
+                               (long long)p->P, (long long)p->H, (long long)p->F);
+    out->round = ((const int32_t *)r->data)[0];
+    return FEDC_STATUS_OK;
+}
+
+fedc_status fedc__read_state(fedc_ctx *ctx, const fedc_learning_process *p, fedc_value *s,
+                             fedc_value **weights, fedc_value **hparams, fedc_value **finalizer,
+                             int32_t *round) {
+    state_parts sp;
+    fedc_status st = read_state(ctx, p, s, &sp);
+    if (st < 0) return st;
+    *weights = sp.weights;
+    *hparams = sp.hparams;
+    *finalizer = sp.finalizer;
+    *round = sp.round;
+    return FEDC_STATUS_OK;
+}
+
+fedc_status fedc__make_state(fedc_ctx *ctx, fedc_value *weights, fedc_value *hparams, int32_t round,
+                             fedc_value *finalizer, fedc_value **out) {
+    return make_state(ctx, weights, hparams, round, finalizer, out);
+}
+
+fedc_status fedc__native_server_update(fedc_ctx *ctx, void *user, const uint8_t *blob,
+                                       size_t blob_size, fedc_value *arg, fedc_value **out) {
+    (void)blob, (void)blob_size;
+    fedc_learning_process *p = user;
+    state_parts sp;
+    fedc_status st = read_state(ctx, p, fedc__field(arg, "state"), &sp);
+    if (st < 0) return fedc_ctx_prefixf(ctx, "server update");
+    const float *update =
+        fedc__vector_of(fedc__field(fedc__field(arg, "aggregate"), "update"), p->P);
+    if (!update)
+        return fedc_ctx_errorf(ctx, FEDC_STATUS_TYPE,
+                               "server update: the aggregate has no update float32[%lld]",
+                               (long long)p->P);
+    bool finite = true;
+    for (int64_t i = 0; i < p->P && finite; i++)
+        finite = isfinite(update[i]);
+    fedc_value *weights = NULL, *fin = NULL;
+    if (finite) {
+        float *w = fedc_malloc((size_t)(p->P ? p->P : 1) * sizeof(float));
+        float *o = fedc_malloc((size_t)(p->F ? p->F : 1) * sizeof(float));
+        if (!w || !o) st = oom(ctx);
+        if (st >= 0) {
+            memcpy(w, sp.trainable, (size_t)p->P * sizeof(float));
+            memcpy(o, sp.opt, (size_t)p->F * sizeof(float));
+            st = fedc_optimizer_next(ctx, p->server_opt, o, w, update);
+        }
+        fedc_value *tw = NULL;
+        if (st >= 0) st = fedc__vector_value(ctx, w, p->P, &tw);
+        if (st >= 0) st = fedc__vector_value(ctx, o, p->F, &fin);
+        fedc_free(w);
+        fedc_free(o);
+        if (st >= 0) {
+            static const char *const wn[2] = {"trainable", "non_trainable"};
+            fedc_value *wi[2] = {tw, fedc_value_retain(fedc__field(sp.weights, "non_trainable"))};
+            st = make_struct(ctx, 2, wi, wn, &weights);
+        } else {
+            fedc_value_release(tw);
+            fedc_value_release(fin);
+        }
+        if (st < 0) return fedc_ctx_prefixf(ctx, "server update");
+    } else {
+        weights = fedc_value_retain(sp.weights);
+        fin = fedc_value_retain(sp.finalizer);
+    }
+    fedc_value *state = NULL;
+    st = make_state(ctx, weights, fedc_value_retain(sp.hparams), sp.round + 1, fin, &state);
+    if (st < 0) return st;
+    static const char *const mn[1] = {"update_non_finite"};
+    fedc_value *mi[1] = {scalar_i32(ctx, finite ? 0 : 1)}, *meas = NULL;
+    st = make_struct(ctx, 1, mi, mn, &meas);
+    if (st < 0) {
+        fedc_value_release(state);
+        return st;
+    }
+    static const char *const rn[2] = {"state", "measurements"};
+    fedc_value *ri[2] = {state, meas};
+    return make_struct(ctx, 2, ri, rn, out);
+}
+
+fedc_status fedc__native_finalize_metrics(fedc_ctx *ctx, void *user, const uint8_t *blob,
+                                          size_t blob_size, fedc_value *arg, fedc_value **out) {
+    (void)blob, (void)blob_size;
+    fedc_learning_process *p = user;
+    const fedc_metric_set *set = p->model->metrics;
+    const fedc_tensor *t = fedc_value_get_tensor(arg);
+    size_t n = set ? fedc_metric_set_count(set) : 0;
+    if (!t || t->dtype != FEDC_DTYPE_FLOAT64 || fedc_tensor_numel(t) != p->M)
+        return fedc_ctx_errorf(ctx, FEDC_STATUS_TYPE, "finalize metrics: expected float64[%lld]",
+                               (long long)p->M);
+    double results[64];
+    if (n > 64) return fedc_ctx_errorf(ctx, FEDC_STATUS_UNSUPPORTED, "more than 64 metrics");
+    if (set) fedc_metric_set_finalize(set, t->data, results);
+    fedc_value *items[64] = {0};
+    const char *names[64];
+    for (size_t i = 0; i < n; i++) {
+        fedc_shape s = FEDC_SHAPE0;
+        fedc_tensor v = fedc_tensor_view(FEDC_DTYPE_FLOAT64, &s, &results[i]);
+        fedc_value_tensor(ctx, &v, &items[i]);
+        names[i] = fedc_metric_set_name(set, i);
+    }
+    return make_struct(ctx, n, items, names, out);
+}
