@@ -10,5 +10,6 @@
 #include "fedc/core.h"
 #include "fedc/core_exec.h"
 #include "fedc/core_data.h"
+#include "fedc/learning.h"
 
 #endif /* FEDC_FEDC_H */
