@@ -543,6 +543,16 @@ fedc_status fedc_import_idx(fedc_ctx *ctx, const char *images_path, const char *
                             const char *sqlite_path, const char *split_name,
                             const fedc_partition_opts *opts, fedc_partition_stats *stats);
 
+/* The same files as in-memory client data, nothing written: examples {"x": float32 [H,W,1] =
+ * byte / 255, "y": int32}, clients "client_00000"... as `opts` partitions the examples (a client
+ * the partition leaves empty does not exist). stats may be NULL; when not, it is filled (free it
+ * with fedc_partition_stats_free). Memory: 4 bytes per pixel (188 MB for 60,000 28x28 images).
+ * Errors: those of fedc_idx_read and fedc_partition_assign; CORRUPT when the files are not uint8
+ * images [n,h,w] with n labels in [0, 256); OUT_OF_MEMORY. The caller destroys *out. */
+fedc_status fedc_client_data_from_idx(fedc_ctx *ctx, const char *images_path,
+                                      const char *labels_path, const fedc_partition_opts *opts,
+                                      fedc_partition_stats *stats, fedc_client_data **out);
+
 /* Plays with speaker headers (tinyshakespeare: a `NAME:` line, the speech's lines, a blank
  * line) into TFF's Shakespeare schema: each speech is an example {"snippets": bytes, lines joined
  * by '\n'}, each speaking role a client (id: prefix + the name in upper case, spaces as '_',

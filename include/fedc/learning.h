@@ -108,6 +108,10 @@ fedc_status fedc_learning_model_from_sequential(fedc_ctx *ctx, fedc_model *model
 /* Frees the model. NULL is a no-op. */
 void fedc_learning_model_destroy(fedc_learning_model *m);
 
+/* The Sequential model inside a model made by fedc_learning_model_from_sequential (borrowed:
+ * owned by m; e.g. to save its weights as safetensors), or NULL for other implementations. */
+fedc_model *fedc_learning_model_sequential(fedc_learning_model *m);
+
 /* A new instance with the same weights, spec and metrics (the metric set is shared, read-only).
  * Errors: those of ops->clone, OUT_OF_MEMORY. Thread safety: reads m only. */
 fedc_status fedc_learning_model_clone(fedc_ctx *ctx, const fedc_learning_model *m,

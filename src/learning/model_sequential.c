@@ -140,3 +140,7 @@ fedc_status fedc_learning_model_from_sequential(fedc_ctx *ctx, fedc_model *model
     s->loss = *loss;
     return fedc_learning_model_create(ctx, &k_seq_ops, s, &sp, set, out);
 }
+
+fedc_model *fedc_learning_model_sequential(fedc_learning_model *m) {
+    return m && m->ops == &k_seq_ops ? ((seq_model *)m->self)->model : NULL;
+}

@@ -76,3 +76,22 @@ fedc_status fedc_zoo_shakespeare_lstm(fedc_ctx *ctx, int64_t vocab_size, int64_t
     };
     return make(ctx, FEDC_SHAPE(sequence_length), l, sizeof l / sizeof l[0], seed, out);
 }
+
+fedc_status fedc_zoo_small_cnn(fedc_ctx *ctx, int64_t num_classes, uint64_t seed,
+                               fedc_model **out) {
+    *out = NULL;
+    if (num_classes < 2)
+        return fedc_ctx_errorf(ctx, FEDC_STATUS_INVALID_ARGUMENT,
+                               "small cnn: num_classes must be >= 2, got %lld",
+                               (long long)num_classes);
+    fedc_layer_spec l[] = {
+        fedc_layer_conv2d(16, 3, 3, 1, 1, FEDC_PADDING_VALID, FEDC_ACTIVATION_RELU),
+        fedc_layer_maxpool2d(2, 2, 2, 2, FEDC_PADDING_VALID),
+        fedc_layer_conv2d(32, 3, 3, 1, 1, FEDC_PADDING_VALID, FEDC_ACTIVATION_RELU),
+        fedc_layer_maxpool2d(2, 2, 2, 2, FEDC_PADDING_VALID),
+        fedc_layer_flatten(),
+        fedc_layer_dense(64, FEDC_ACTIVATION_RELU),
+        fedc_layer_dense(num_classes, FEDC_ACTIVATION_SOFTMAX),
+    };
+    return make(ctx, FEDC_SHAPE(28, 28, 1), l, sizeof l / sizeof l[0], seed, out);
+}

@@ -12,6 +12,7 @@ static const fedc_command g_commands[] = {
     {"fmt", "print a computation file in canonical form", fedc_cmd_fmt},
     {"info", "show the build: version, kernels, threads", fedc_cmd_info},
     {"run", "run a federated computation file on literals or client data", fedc_cmd_run},
+    {"train", "train a model with federated learning (start here)", fedc_cmd_train},
     {"version", "print the version", fedc_cmd_version},
 };
 static const int g_ncommands = (int)(sizeof g_commands / sizeof g_commands[0]);

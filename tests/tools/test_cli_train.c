@@ -1,0 +1,112 @@
+/* test_cli_train.c — `fedc train` as a user runs it: help with a working example, the printed
+ * computation, flags and config files with the same names, errors that name the bad option, and
+ * a short run on ../shared/data's EMNIST sample that is identical on 1 and 2 threads and saves
+ * a model that loads back.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fedc/nn.h"
+#include "tools/cli_util.h"
+
+static const char *sample(char *buf, size_t size) {
+    snprintf(buf, size, "%s/tff-sqlite/emnist_sample.sqlite", fedc_test_data_dir());
+    if (access(buf, R_OK) != 0) SKIP("%s is not there", buf);
+    return buf;
+}
+
+TEST(train_help_shows_a_working_example) {
+    ASSERT_EQ(cli_run("train --help"), 0);
+    ASSERT_CONTAINS(cli_out, "usage: fedc train");
+    ASSERT_CONTAINS(cli_out, "examples:");
+    ASSERT_CONTAINS(cli_out, "fedc train --rounds 5 --model 2nn");
+    ASSERT_EQ(cli_run("--help"), 0);
+    ASSERT_CONTAINS(cli_out, "train");
+}
+
+TEST(train_prints_the_computation_of_next) {
+    ASSERT_EQ(cli_run("train --print-computation --model seed --algorithm fedadam --clip 2"), 0);
+    ASSERT_CONTAINS(cli_out, "next = (state: <global_model_weights=<trainable=float32[7850]");
+    ASSERT_CONTAINS(cli_out, "native(\"fedc.learning.train\"");
+    ASSERT_CONTAINS(cli_out, "native(\"fedc.learning.server_update\"");
+    ASSERT_CONTAINS(cli_out, "clip_by_norm(u0, 2.0)");
+}
+
+TEST(train_names_bad_options) {
+    ASSERT_EQ(cli_run("train --rounds x"), 2);
+    ASSERT_CONTAINS(cli_out, "--rounds wants a number >= 0, got 'x'");
+    ASSERT_EQ(cli_run("train --algorithm fedbogus --print-computation"), 2);
+    ASSERT_CONTAINS(cli_out, "unknown --algorithm 'fedbogus'");
+    ASSERT_EQ(cli_run("train --learning-rate 3"), 2);
+    ASSERT_CONTAINS(cli_out, "unknown option '--learning-rate'");
+    ASSERT_EQ(cli_run("train --rounds"), 2);
+    ASSERT_CONTAINS(cli_out, "--rounds needs a value");
+    char cfg[64];
+    cli_temp_file("rounds = 2\n# a comment\nlearning_rate = 3\n", cfg, sizeof cfg);
+    ASSERT_EQ(cli_run("train --config %s", cfg), 2);
+    ASSERT_CONTAINS(cli_out, ":3: unknown option 'learning_rate'");
+    unlink(cfg);
+    ASSERT_EQ(cli_run("train --config /nonexistent/x.cfg"), 2);
+    ASSERT_CONTAINS(cli_out, "/nonexistent/x.cfg");
+    ASSERT_EQ(cli_run("train --data /nonexistent/file.sqlite --model seed"), 1);
+    ASSERT_CONTAINS(cli_out, "/nonexistent/file.sqlite");
+}
+
+/* The lines of a run without the timings, for comparing runs. */
+static void rounds_only(const char *out, char *buf, size_t size) {
+    buf[0] = 0;
+    for (const char *l = strstr(out, "round "); l; l = strstr(l + 1, "\nround ")) {
+        if (*l == '\n') l++;
+        const char *bar = strstr(l, "s/round");
+        const char *cut = bar ? bar : l + strlen(l);
+        while (cut > l && cut[-1] != ' ')
+            cut--;
+        strncat(buf, l,
+                (size_t)(cut - l) < size - strlen(buf) - 1 ? (size_t)(cut - l)
+                                                           : size - strlen(buf) - 1);
+    }
+}
+
+TEST(train_on_emnist_sample_is_reproducible_and_saves_the_model) {
+    char path[4096], a[4096], b[4096], c[4096];
+    sample(path, sizeof path);
+    const char *common = "--model seed --preprocess emnist-flat --rounds 3 --epochs 2 "
+                         "--clients-per-round 4 --client-lr 0.1 --eval-every 1";
+    ASSERT_EQ(cli_run("train --data %s:digits_only_train --test %s:digits_only_test %s --threads 1 "
+                      "--save-model /tmp/fedc_cli_train_model.safetensors",
+                      path, path, common),
+              0);
+    ASSERT_CONTAINS(cli_out, "data: ");
+    ASSERT_CONTAINS(cli_out, "12 clients");
+    ASSERT_CONTAINS(cli_out, "round    3/3  clients   4");
+    ASSERT_CONTAINS(cli_out, "saved the model's weights to /tmp/fedc_cli_train_model.safetensors");
+    rounds_only(cli_out, a, sizeof a);
+    ASSERT_CONTAINS(a, "test loss");
+    ASSERT_EQ(cli_run("train --data %s:digits_only_train --test %s:digits_only_test %s --threads 2",
+                      path, path, common),
+              0);
+    rounds_only(cli_out, b, sizeof b);
+    ASSERT_STREQ(a, b);
+    /* the same settings from a config file */
+    char cfg[64], text[9000];
+    snprintf(text, sizeof text,
+             "data = %s:digits_only_train\ntest = %s:digits_only_test\nmodel = seed\n"
+             "preprocess = emnist-flat\nrounds = 3\nepochs = 2\nclients-per-round = 4\n"
+             "client-lr = 0.1\neval-every = 1\nthreads = 2\n",
+             path, path);
+    cli_temp_file(text, cfg, sizeof cfg);
+    ASSERT_EQ(cli_run("train --config %s", cfg), 0);
+    rounds_only(cli_out, c, sizeof c);
+    ASSERT_STREQ(a, c);
+    unlink(cfg);
+    fedc_model *m;
+    ASSERT_OK(fedc_zoo_seed_model(ctx, 0, &m));
+    ASSERT_OK(fedc_model_load_safetensors(ctx, m, "/tmp/fedc_cli_train_model.safetensors"));
+    float sum = 0;
+    for (int64_t i = 0; i < fedc_model_num_params(m); i++)
+        sum += fedc_model_params(m)[i] * fedc_model_params(m)[i];
+    ASSERT_GT(sum, 0); /* trained away from the zero initialization */
+    fedc_model_destroy(m);
+    unlink("/tmp/fedc_cli_train_model.safetensors");
+}
