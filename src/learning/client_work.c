@@ -95,7 +95,7 @@ static fedc_status read_server(fedc_ctx *ctx, const fedc_learning_process *p, fe
                                fedc_value **weights, const float **hparams, int64_t *round) {
     *weights = fedc__field(server, "weights");
     *hparams = fedc__vector_of(fedc__field(server, "hparams"), p->H);
-    const fedc_tensor *r = fedc_value_get_tensor(fedc__field(server, "round"));
+    const fedc_tensor *r = fedc__tensor_of(fedc__field(server, "round"));
     if (!*weights || !*hparams || !r || r->dtype != FEDC_DTYPE_INT32 || r->shape.rank != 0)
         return fedc_ctx_errorf(
             ctx, FEDC_STATUS_TYPE,

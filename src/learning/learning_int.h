@@ -111,6 +111,8 @@ fedc_status fedc__process_text(fedc_ctx *ctx, const fedc_learning_process *p, ch
 fedc_status fedc__vector_value(fedc_ctx *ctx, const float *data, int64_t n, fedc_value **out);
 /* The float32 vector in value v (a tensor of rank 1 and n elements), or NULL. */
 const float *fedc__vector_of(const fedc_value *v, int64_t n);
+/* The tensor of value v, or NULL when v is NULL or not a tensor. */
+const fedc_tensor *fedc__tensor_of(const fedc_value *v);
 /* The field called `name` of struct v, or NULL. */
 fedc_value *fedc__field(const fedc_value *v, const char *name);
 

@@ -130,8 +130,12 @@ fedc_status fedc__vector_value(fedc_ctx *ctx, const float *data, int64_t n, fedc
     return st;
 }
 
+const fedc_tensor *fedc__tensor_of(const fedc_value *v) {
+    return v ? fedc_value_get_tensor(v) : NULL;
+}
+
 const float *fedc__vector_of(const fedc_value *v, int64_t n) {
-    const fedc_tensor *t = v ? fedc_value_get_tensor(v) : NULL;
+    const fedc_tensor *t = fedc__tensor_of(v);
     if (!t || t->dtype != FEDC_DTYPE_FLOAT32 || t->shape.rank != 1 || t->shape.dims[0] != n ||
         !fedc_tensor_is_contiguous(t))
         return NULL;

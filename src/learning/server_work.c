@@ -85,7 +85,7 @@ static fedc_status read_state(fedc_ctx *ctx, const fedc_learning_process *p, fed
     out->finalizer = fedc__field(s, "finalizer");
     out->trainable = fedc__vector_of(fedc__field(out->weights, "trainable"), p->P);
     out->opt = fedc__vector_of(out->finalizer, p->F);
-    const fedc_tensor *r = fedc_value_get_tensor(fedc__field(cw, "round"));
+    const fedc_tensor *r = fedc__tensor_of(fedc__field(cw, "round"));
     if (!out->trainable || !out->opt || !fedc__vector_of(out->hparams, p->H) || !r ||
         r->dtype != FEDC_DTYPE_INT32 || r->shape.rank != 0 ||
         !fedc__vector_of(fedc__field(out->weights, "non_trainable"), p->Q))
