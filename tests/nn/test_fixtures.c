@@ -7,69 +7,15 @@
 #include <string.h>
 
 #include "fedc/nn.h"
+#include "harness/fixtures.h"
 #include "harness/harness.h"
 
 #define TOL 1e-5
 
-typedef struct fx_array {
-    char name[64];
-    int64_t n;
-    float *v;
-} fx_array;
-
-typedef struct fx_file {
-    fx_array a[128];
-    int count;
-} fx_file;
-
-static fx_file fx;
-static float fx_pool[1 << 15]; /* static, so nothing is left for the leak checker */
-static int64_t fx_used;
-
-/* Loads the fixture file once per test process (tests run in forked children). */
-static void fx_load(void) {
-    if (fx.count) return;
-    char path[512];
-    const char *file = __FILE__;
-    const char *slash = strrchr(file, '/');
-    snprintf(path, sizeof path, "%.*s/fixtures/layers.txt", (int)(slash ? slash - file : 1),
-             slash ? file : ".");
-    FILE *f = fopen(path, "r");
-    if (!f) FAIL("cannot open %s", path);
-    int c;
-    while ((c = fgetc(f)) != EOF) {
-        if (c == '#') {
-            while ((c = fgetc(f)) != EOF && c != '\n') {
-            }
-            continue;
-        }
-        ungetc(c, f);
-        if (fx.count == 128) FAIL("%s: too many arrays", path);
-        fx_array *a = &fx.a[fx.count];
-        long long n;
-        if (fscanf(f, "%63s %lld", a->name, &n) != 2) break;
-        a->n = n;
-        if (n < 0 || n > (int64_t)(sizeof fx_pool / sizeof fx_pool[0]) - fx_used)
-            FAIL("%s: %s: %lld values do not fit", path, a->name, n);
-        a->v = fx_pool + fx_used;
-        fx_used += n;
-        for (long long i = 0; i < n; i++)
-            if (fscanf(f, "%f", &a->v[i]) != 1) FAIL("%s: %s: short array", path, a->name);
-        fx.count++;
-    }
-    fclose(f);
-}
-
 static const float *get(const char *name, int64_t want_n) {
-    fx_load();
-    for (int i = 0; i < fx.count; i++)
-        if (strcmp(fx.a[i].name, name) == 0) {
-            if (want_n >= 0 && fx.a[i].n != want_n)
-                FAIL("fixture %s has %lld values, expected %lld", name, (long long)fx.a[i].n,
-                     (long long)want_n);
-            return fx.a[i].v;
-        }
-    FAIL("fixture %s missing", name);
+    char path[512];
+    fedc_fixture_load(fedc_fixture_path(__FILE__, "fixtures/layers.txt", path, sizeof path));
+    return fedc_fixture_get(name, want_n);
 }
 
 /* Runs one layer's forward and backward through its vtable with the fixture's parameters
@@ -87,12 +33,8 @@ static void check(fedc_ctx *ctx, const char *prefix, fedc_layer_spec spec, fedc_
     char key[96];
     for (int i = 0; params[i]; i++) {
         snprintf(key, sizeof key, "%s.%s", prefix, params[i]);
-        fx_load();
-        const float *v = NULL;
-        int64_t n = -1;
-        for (int j = 0; j < fx.count; j++)
-            if (strcmp(fx.a[j].name, key) == 0) v = fx.a[j].v, n = fx.a[j].n;
-        if (!v) FAIL("fixture %s missing", key);
+        const float *v = get(key, -1);
+        int64_t n = fedc_fixture_length(key);
         memcpy(p + off, v, (size_t)n * sizeof(float));
         off += n;
     }
@@ -117,9 +59,7 @@ static void check(fedc_ctx *ctx, const char *prefix, fedc_layer_spec spec, fedc_
     for (int i = 0; grads && grads[i]; i++) {
         snprintf(key, sizeof key, "%s.%s", prefix, grads[i]);
         const float *g = get(key, -1);
-        int64_t n = 0;
-        for (int j = 0; j < fx.count; j++)
-            if (strcmp(fx.a[j].name, key) == 0) n = fx.a[j].n;
+        int64_t n = fedc_fixture_length(key);
         ASSERT_FLOATS_NEAR(l->grads + off, g, n, TOL);
         off += n;
     }
