@@ -215,6 +215,12 @@ typedef struct fedc_process_opts {
      * yogi (FedYogi), adagrad (FedAdagrad), sgd with momentum (FedAvgM). */
     fedc_optimizer_opts server_optimizer;
     fedc_aggregator aggregator; /* default: weighted mean (unweighted for uniform weighting) */
+    /* Replaces parts of the process (NULL: none): a module in the text language whose
+     * definitions take the place of the generated ones of the same name (distributor,
+     * client_work, aggregate_accumulator, aggregate_accumulate, aggregate_merge,
+     * aggregate_report, finalizer, finalize_metrics, next, ...), with the same types; its other
+     * definitions come first, for the replacements to use. Print a process to see the parts. */
+    const char *overrides;
 } fedc_process_opts;
 
 /* Defaults for `algorithm` as TFF's builders have them. */
@@ -231,8 +237,9 @@ fedc_process_opts fedc_process_opts_default(fedc_algorithm algorithm);
  * and M = <client_work=<train=<metric=float64,...>>, aggregator=<...>,
  *          finalizer=<update_non_finite=int32>>.
  * FED_EVAL's next is (state: W@SERVER, client_data: {D*}@CLIENTS) -> <state=W@SERVER, metrics=...>
- * with W the model weights. Errors: INVALID_ARGUMENT naming a bad option (epochs < 1,
- * batch_size < 1, a negative proximal strength or norm, an aggregator nesting deeper than 8),
+ * with W the model weights. Errors: PARSE / TYPE / NOT_FOUND for overrides that do not parse or
+ * check (their messages say "overrides:LINE:COL"), INVALID_ARGUMENT naming a bad option (epochs <
+ * 1, batch_size < 1, a negative proximal strength or norm, an aggregator nesting deeper than 8),
  * the optimizers' errors, OUT_OF_MEMORY. The caller destroys *out. */
 fedc_status fedc_learning_process_create(fedc_ctx *ctx, fedc_learning_model *model,
                                          const fedc_process_opts *opts,

@@ -58,6 +58,31 @@ static fedc_status check_opts(fedc_ctx *ctx, const fedc_process_opts *o) {
     return FEDC_STATUS_OK;
 }
 
+/* A new module: the overrides' own definitions, then the generated ones with the overridden
+ * ones replaced. */
+static fedc_status apply_overrides(fedc_ctx *ctx, fedc_comp **module, const char *text) {
+    fedc_comp *over = NULL, *out = NULL;
+    fedc_status st = fedc_comp_parse(ctx, "overrides", text, &over);
+    if (st >= 0) st = fedc_comp_create(ctx, &out);
+    for (size_t i = 0; st >= 0 && i < fedc_comp_ndefs(over); i++) {
+        const fedc_def *d = fedc_comp_def(over, i);
+        if (!fedc_comp_lookup(*module, d->name))
+            st = fedc_comp_define(ctx, out, d->name, fedc_node_clone(out, d->node));
+    }
+    for (size_t i = 0; st >= 0 && i < fedc_comp_ndefs(*module); i++) {
+        const fedc_def *d = fedc_comp_def(*module, i), *o = fedc_comp_lookup(over, d->name);
+        st = fedc_comp_define(ctx, out, d->name, fedc_node_clone(out, o ? o->node : d->node));
+    }
+    fedc_comp_destroy(over);
+    if (st < 0) {
+        fedc_comp_destroy(out);
+        return st;
+    }
+    fedc_comp_destroy(*module);
+    *module = out;
+    return FEDC_STATUS_OK;
+}
+
 void fedc_learning_process_destroy(fedc_learning_process *p) {
     if (!p) return;
     fedc__instances_free(&p->instances);
@@ -101,6 +126,7 @@ fedc_status fedc_learning_process_create(fedc_ctx *ctx, fedc_learning_model *mod
         char *text = NULL;
         st = fedc__process_text(ctx, p, &text);
         if (st >= 0) st = fedc_comp_parse(ctx, "process", text, &p->module);
+        if (st >= 0 && opts->overrides) st = apply_overrides(ctx, &p->module, opts->overrides);
         if (st >= 0) st = fedc_comp_check(ctx, p->module);
         fedc_free(text);
     }

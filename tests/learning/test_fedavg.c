@@ -330,3 +330,52 @@ TEST(process_rejects_bad_options) {
     ASSERT_CONTAINS(fedc_ctx_message(ctx), "clipping norm must be >= 0");
     fedc_learning_model_destroy(lm);
 }
+
+TEST(a_part_of_the_process_can_be_replaced_in_the_text_language) {
+    fedc_client_data *cd = ltest_clients(ctx, 3, 4, 3, 21);
+    fedc_learning_model *lm = ltest_dense_model(ctx, 4, 3, 22);
+    /* The aggregate halved in the report equals a server learning rate of 0.5: scaling by a
+     * power of two is exact, so the bits agree. */
+    const char *half =
+        "half = (x: float32[15] -> mul(x, 0.5))\n"
+        "aggregate_report = (a: <update=float32[15],weight=float32,metrics=float64[6],"
+        "clients=float32> ->\n"
+        "    <update=half(div(a.update, a.weight)), metrics=a.metrics,\n"
+        "     measurements=<clients=a.clients, mean_weight=a.weight>>)\n";
+    fedc_process_opts o = fedc_process_opts_default(FEDC_ALGORITHM_FED_AVG);
+    o.overrides = half;
+    fedc_learning_process *p, *q;
+    ASSERT_OK(fedc_learning_process_create(ctx, lm, &o, &p));
+    o.overrides = NULL;
+    o.server_optimizer.learning_rate = 0.5;
+    ASSERT_OK(fedc_learning_process_create(ctx, lm, &o, &q));
+    fedc_value *data = ltest_clients_value(ctx, cd), *s1, *m1, *s2, *m2;
+    run_rounds(ctx, p, data, 2, NULL, &s1, &m1);
+    run_rounds(ctx, q, data, 2, NULL, &s2, &m2);
+    fedc_value *w1, *w2; /* the states differ in the server's learning rate they hold */
+    ASSERT_OK(fedc_learning_process_get_model_weights(ctx, p, s1, &w1));
+    ASSERT_OK(fedc_learning_process_get_model_weights(ctx, q, s2, &w2));
+    ASSERT_TRUE(fedc_value_equal(w1, w2));
+    fedc_value_release(w1);
+    fedc_value_release(w2);
+    char *text;
+    ASSERT_OK(fedc_comp_print(ctx, fedc_learning_process_module(p), &text));
+    ASSERT_CONTAINS(text, "update=half(div(a.update, a.weight))");
+    fedc_free(text);
+    /* overrides that do not check name their place */
+    fedc_learning_process *bad;
+    o.overrides = "distributor = (s: float32 -> s)\n";
+    ASSERT_STATUS(FEDC_STATUS_TYPE, fedc_learning_process_create(ctx, lm, &o, &bad));
+    o.overrides = "distributor = (s: float32 -> \n";
+    ASSERT_STATUS(FEDC_STATUS_PARSE, fedc_learning_process_create(ctx, lm, &o, &bad));
+    ASSERT_CONTAINS(fedc_ctx_message(ctx), "overrides:2:");
+    fedc_value_release(s1);
+    fedc_value_release(m1);
+    fedc_value_release(s2);
+    fedc_value_release(m2);
+    fedc_value_release(data);
+    fedc_learning_process_destroy(p);
+    fedc_learning_process_destroy(q);
+    fedc_learning_model_destroy(lm);
+    fedc_client_data_destroy(cd);
+}
