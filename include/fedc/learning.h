@@ -215,6 +215,11 @@ typedef struct fedc_process_opts {
      * yogi (FedYogi), adagrad (FedAdagrad), sgd with momentum (FedAvgM). */
     fedc_optimizer_opts server_optimizer;
     fedc_aggregator aggregator; /* default: weighted mean (unweighted for uniform weighting) */
+    /* TFF's build_weighted_fed_avg_with_optimizer_schedule: the client learning rate of round r
+     * (0-based) is this schedule's value at r, written into the state's client hyperparameters
+     * by initialize and by each round's finalizer (NULL: the rate the state holds; borrowed,
+     * copied at creation; piecewise schedules have at most 32 boundaries). */
+    const fedc_lr_schedule_opts *client_lr_schedule;
     /* Replaces parts of the process (NULL: none): a module in the text language whose
      * definitions take the place of the generated ones of the same name (distributor,
      * client_work, aggregate_accumulator, aggregate_accumulate, aggregate_merge,
@@ -240,7 +245,7 @@ fedc_process_opts fedc_process_opts_default(fedc_algorithm algorithm);
  * with W the model weights. Errors: PARSE / TYPE / NOT_FOUND for overrides that do not parse or
  * check (their messages say "overrides:LINE:COL"), INVALID_ARGUMENT naming a bad option (epochs <
  * 1, batch_size < 1, a negative proximal strength or norm, an aggregator nesting deeper than 8),
- * the optimizers' errors, OUT_OF_MEMORY. The caller destroys *out. */
+ * the optimizers' and the schedule's errors, OUT_OF_MEMORY. The caller destroys *out. */
 fedc_status fedc_learning_process_create(fedc_ctx *ctx, fedc_learning_model *model,
                                          const fedc_process_opts *opts,
                                          fedc_learning_process **out);

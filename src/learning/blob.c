@@ -100,3 +100,85 @@ fedc_status fedc__client_work_from_blob(fedc_ctx *ctx, const uint8_t *b, size_t 
     o->seed = (uint64_t)v;
     return FEDC_STATUS_OK;
 }
+
+static const char *const k_schedule_names[FEDC_LR_SCHEDULE_COUNT] = {
+    "constant", "exponential_decay", "inverse_time_decay", "cosine_decay", "piecewise_constant"};
+
+size_t fedc__schedule_blob(const fedc_lr_schedule_opts *o, char *buf, size_t len, size_t cap) {
+    if ((unsigned)o->kind >= FEDC_LR_SCHEDULE_COUNT || o->nboundaries > FEDC__MAX_BOUNDARIES)
+        return cap;
+    int n = snprintf(buf + len, len < cap ? cap - len : 0,
+                     ";client_lr_schedule=%s;initial_learning_rate=%.17g;decay_steps=%lld;"
+                     "decay_rate=%.17g;staircase=%d;alpha=%.17g;boundaries=",
+                     k_schedule_names[o->kind], o->initial_learning_rate, (long long)o->decay_steps,
+                     o->decay_rate, o->staircase ? 1 : 0, o->alpha);
+    len += n > 0 ? (size_t)n : cap;
+    for (size_t i = 0; i < o->nboundaries && len < cap; i++) {
+        n = snprintf(buf + len, cap - len, "%s%lld", i ? "," : "", (long long)o->boundaries[i]);
+        len += n > 0 ? (size_t)n : cap;
+    }
+    if (len < cap) {
+        n = snprintf(buf + len, cap - len, ";values=");
+        len += n > 0 ? (size_t)n : cap;
+    }
+    for (size_t i = 0; o->nboundaries && i <= o->nboundaries && len < cap; i++) {
+        n = snprintf(buf + len, cap - len, "%s%.17g", i ? "," : "", o->values[i]);
+        len += n > 0 ? (size_t)n : cap;
+    }
+    return len;
+}
+
+/* Comma-separated numbers into out (at most cap); returns the count or -1. */
+static int numbers(const char *s, double *out, int cap) {
+    int n = 0;
+    while (*s) {
+        char *end;
+        if (n == cap) return -1;
+        out[n++] = strtod(s, &end);
+        if (end == s || (*end && *end != ',')) return -1;
+        s = *end ? end + 1 : end;
+    }
+    return n;
+}
+
+fedc_status fedc__schedule_from_blob(fedc_ctx *ctx, const uint8_t *b, size_t n,
+                                     fedc__schedule *out) {
+    memset(out, 0, sizeof *out);
+    char kind[32], list[2048];
+    if (!fedc__blob_get_str(b, n, "client_lr_schedule", kind, sizeof kind)) return FEDC_STATUS_OK;
+    fedc_lr_schedule_opts *o = &out->opts;
+    *o = fedc_lr_schedule_opts_default();
+    int k = 0;
+    while (k < FEDC_LR_SCHEDULE_COUNT && strcmp(k_schedule_names[k], kind))
+        k++;
+    int64_t steps, stair;
+    double v[FEDC__MAX_BOUNDARIES + 1];
+    if (k == FEDC_LR_SCHEDULE_COUNT ||
+        !fedc__blob_get_f64(b, n, "initial_learning_rate", &o->initial_learning_rate) ||
+        !fedc__blob_get_i64(b, n, "decay_steps", &steps) ||
+        !fedc__blob_get_f64(b, n, "decay_rate", &o->decay_rate) ||
+        !fedc__blob_get_i64(b, n, "staircase", &stair) ||
+        !fedc__blob_get_f64(b, n, "alpha", &o->alpha))
+        return fedc_ctx_errorf(ctx, FEDC_STATUS_INVALID_ARGUMENT,
+                               "client learning-rate schedule: missing or bad keys");
+    o->kind = (fedc_lr_schedule_kind)k;
+    o->decay_steps = steps;
+    o->staircase = stair != 0;
+    if (!fedc__blob_get_str(b, n, "boundaries", list, sizeof list))
+        return fedc_ctx_errorf(ctx, FEDC_STATUS_INVALID_ARGUMENT,
+                               "client learning-rate schedule: no boundaries");
+    int nb = numbers(list, v, FEDC__MAX_BOUNDARIES);
+    for (int i = 0; i < nb; i++)
+        out->boundaries[i] = (int64_t)v[i];
+    int nv = fedc__blob_get_str(b, n, "values", list, sizeof list)
+                 ? numbers(list, out->values, FEDC__MAX_BOUNDARIES + 1)
+                 : -1;
+    if (nb < 0 || nv < 0 || (nb > 0 && nv != nb + 1))
+        return fedc_ctx_errorf(ctx, FEDC_STATUS_INVALID_ARGUMENT,
+                               "client learning-rate schedule: bad boundaries or values");
+    o->nboundaries = (size_t)nb;
+    o->boundaries = out->boundaries;
+    o->values = out->values;
+    out->on = true;
+    return FEDC_STATUS_OK;
+}

@@ -33,6 +33,22 @@ fedc_status fedc__client_work_from_blob(fedc_ctx *ctx, const uint8_t *blob, size
 /* Writes them as blob text into buf (NUL-terminated); returns the length needed. */
 size_t fedc__client_work_blob(const fedc_client_work_opts *o, bool fed_sgd, char *buf, size_t cap);
 
+/* A client learning-rate schedule as blob text, and back. */
+#define FEDC__MAX_BOUNDARIES 32
+typedef struct fedc__schedule {
+    bool on;
+    fedc_lr_schedule_opts opts; /* arrays point into the struct */
+    int64_t boundaries[FEDC__MAX_BOUNDARIES];
+    double values[FEDC__MAX_BOUNDARIES + 1];
+} fedc__schedule;
+
+/* Appends `;client_lr_schedule=...` keys to buf (of length len, capacity cap); returns the new
+ * length (cap or more when it does not fit). */
+size_t fedc__schedule_blob(const fedc_lr_schedule_opts *o, char *buf, size_t len, size_t cap);
+/* Reads the keys back (out->on false when the blob has none). Errors: INVALID_ARGUMENT. */
+fedc_status fedc__schedule_from_blob(fedc_ctx *ctx, const uint8_t *blob, size_t size,
+                                     fedc__schedule *out);
+
 /* ---- instances of the model for worker threads ---- */
 
 #define FEDC__MAX_INSTANCES 64
@@ -99,6 +115,8 @@ struct fedc_learning_process {
     fedc__instances instances;
     fedc_optimizer *client_opt, *server_opt; /* shapes of the optimizer states */
     int64_t P, Q, H, F, M;                   /* sizes in the state and metrics */
+    int64_t lr_index;                        /* "learning_rate" among the client hparams */
+    fedc__schedule schedule;                 /* the client learning-rate schedule, if any */
     fedc_comp *module;
     fedc_native natives[5];
 };

@@ -58,6 +58,17 @@ static fedc_status check_opts(fedc_ctx *ctx, const fedc_process_opts *o) {
     return FEDC_STATUS_OK;
 }
 
+static fedc_status check_schedule(fedc_ctx *ctx, const fedc_lr_schedule_opts *o) {
+    if (o->nboundaries > FEDC__MAX_BOUNDARIES)
+        return fedc_ctx_errorf(ctx, FEDC_STATUS_INVALID_ARGUMENT,
+                               "client learning-rate schedule: more than %d boundaries",
+                               FEDC__MAX_BOUNDARIES);
+    fedc_lr_schedule *s;
+    fedc_status st = fedc_lr_schedule_create(ctx, o, &s);
+    fedc_lr_schedule_destroy(s);
+    return st < 0 ? fedc_ctx_prefixf(ctx, "client learning-rate schedule") : st;
+}
+
 /* A new module: the overrides' own definitions, then the generated ones with the overridden
  * ones replaced. */
 static fedc_status apply_overrides(fedc_ctx *ctx, fedc_comp **module, const char *text) {
@@ -114,6 +125,10 @@ fedc_status fedc_learning_process_create(fedc_ctx *ctx, fedc_learning_model *mod
     }
     if (st >= 0) {
         p->H = (int64_t)fedc_optimizer_hparam_count(p->client_opt);
+        p->lr_index = -1;
+        for (int64_t i = 0; i < p->H; i++)
+            if (!strcmp(fedc_optimizer_hparam_name(p->client_opt, (size_t)i), "learning_rate"))
+                p->lr_index = i;
         p->F = fedc_optimizer_state_size(p->server_opt);
         fedc_native natives[5] = {
             {"fedc.learning.train", fedc__native_train, p},
@@ -123,8 +138,9 @@ fedc_status fedc_learning_process_create(fedc_ctx *ctx, fedc_learning_model *mod
             {"fedc.learning.init", fedc__native_init, p},
         };
         memcpy(p->natives, natives, sizeof natives);
+        if (opts->client_lr_schedule) st = check_schedule(ctx, opts->client_lr_schedule);
         char *text = NULL;
-        st = fedc__process_text(ctx, p, &text);
+        if (st >= 0) st = fedc__process_text(ctx, p, &text);
         if (st >= 0) st = fedc_comp_parse(ctx, "process", text, &p->module);
         if (st >= 0 && opts->overrides) st = apply_overrides(ctx, &p->module, opts->overrides);
         if (st >= 0) st = fedc_comp_check(ctx, p->module);

@@ -296,7 +296,20 @@ fedc_status fedc__process_text(fedc_ctx *ctx, const fedc_learning_process *p, ch
         snprintf(REP, sizeof REP, "<update=float32[%lld],metrics=float64[%lld],measurements=%s>",
                  (long long)p->P, (long long)p->M, MEAS);
 
-        put(&t, "initial_state = native(\"fedc.learning.init\": ( -> %s))\n", S);
+        char sched[1200] = "";
+        if (o->client_lr_schedule &&
+            fedc__schedule_blob(o->client_lr_schedule, sched, 0, sizeof sched) >= sizeof sched) {
+            fedc_free(t.s);
+            return fedc_ctx_errorf(ctx, FEDC_STATUS_INVALID_ARGUMENT,
+                                   "client learning-rate schedule: too long to write");
+        }
+        put(&t, "initial_state = native(\"fedc.learning.init\": ( -> %s)", S);
+        if (sched[0]) {
+            put(&t, ", \"");
+            put_hex(&t, sched + 1);
+            put(&t, "\"");
+        }
+        put(&t, ")\n");
         put(&t, "initialize = ( -> federated_value(<initial_state(), SERVER>))\n");
         put(&t, "# distributor: the model, the client optimizer's hyperparameters, the round\n");
         put(&t,
@@ -311,15 +324,16 @@ fedc_status fedc__process_text(fedc_ctx *ctx, const fedc_learning_process *p, ch
         put_hex(&t, blob);
         put(&t, "\")\n");
         put_aggregator(&t, p, c, n, OUT);
-        snprintf(blob, sizeof blob, "optimizer=%s",
-                 fedc_optimizer_kind_name(o->server_optimizer.kind));
+        char fblob[1300];
+        snprintf(fblob, sizeof fblob, "optimizer=%s%s",
+                 fedc_optimizer_kind_name(o->server_optimizer.kind), sched);
         put(&t, "# finalizer: the server optimizer (%s) applied to the aggregated update\n",
             fedc_optimizer_kind_name(o->server_optimizer.kind));
         put(&t,
             "finalizer = native(\"fedc.learning.server_update\": (<state=%s,aggregate=%s> -> %s), "
             "\"",
             S, REP, APPLIED);
-        put_hex(&t, blob);
+        put_hex(&t, fblob);
         put(&t, "\")\n");
         put(&t,
             "next = (state: %s@SERVER, client_data: {%s*}@CLIENTS) ->\n"

@@ -44,9 +44,36 @@ static fedc_status make_state(fedc_ctx *ctx, fedc_value *weights, fedc_value *hp
     return make_struct(ctx, 3, items, s_names, out);
 }
 
+/* With a schedule in the blob: hparams with the client learning rate of round `round`, as a new
+ * vector value; otherwise a new reference to hparams. */
+static fedc_status scheduled(fedc_ctx *ctx, const fedc_learning_process *p, const uint8_t *blob,
+                             size_t blob_size, fedc_value *hparams, int64_t round,
+                             fedc_value **out) {
+    fedc__schedule sc;
+    fedc_status st = fedc__schedule_from_blob(ctx, blob, blob_size, &sc);
+    if (st < 0) return st;
+    if (!sc.on || p->lr_index < 0) {
+        *out = fedc_value_retain(hparams);
+        return FEDC_STATUS_OK;
+    }
+    fedc_lr_schedule *s;
+    if ((st = fedc_lr_schedule_create(ctx, &sc.opts, &s)) < 0) return st;
+    float h[64];
+    const float *cur = fedc__vector_of(hparams, p->H);
+    if (!cur || p->H > 64) {
+        fedc_lr_schedule_destroy(s);
+        return fedc_ctx_errorf(ctx, FEDC_STATUS_TYPE, "client hyperparameters: float32[%lld]",
+                               (long long)p->H);
+    }
+    memcpy(h, cur, (size_t)p->H * sizeof(float));
+    h[p->lr_index] = (float)fedc_lr_schedule_value(s, round);
+    fedc_lr_schedule_destroy(s);
+    return fedc__vector_value(ctx, h, p->H, out);
+}
+
 fedc_status fedc__native_init(fedc_ctx *ctx, void *user, const uint8_t *blob, size_t blob_size,
                               fedc_value *arg, fedc_value **out) {
-    (void)blob, (void)blob_size, (void)arg;
+    (void)arg;
     fedc_learning_process *p = user;
     fedc_value *weights = NULL;
     fedc_status st = fedc_learning_model_get_weights(ctx, p->model, &weights);
@@ -63,7 +90,15 @@ fedc_status fedc__native_init(fedc_ctx *ctx, void *user, const uint8_t *blob, si
     }
     fedc_value *hp = NULL, *fin = NULL;
     fedc_optimizer_init(p->client_opt, tmp);
-    fedc__vector_value(ctx, tmp, p->H, &hp);
+    fedc_value *h0 = NULL;
+    fedc__vector_value(ctx, tmp, p->H, &h0);
+    st = h0 ? scheduled(ctx, p, blob, blob_size, h0, 0, &hp) : FEDC_STATUS_OK;
+    fedc_value_release(h0);
+    if (st < 0) {
+        fedc_free(tmp);
+        fedc_value_release(weights);
+        return st;
+    }
     fedc_optimizer_init(p->server_opt, tmp);
     fedc__vector_value(ctx, tmp, p->F, &fin);
     fedc_free(tmp);
@@ -116,7 +151,6 @@ fedc_status fedc__make_state(fedc_ctx *ctx, fedc_value *weights, fedc_value *hpa
 
 fedc_status fedc__native_server_update(fedc_ctx *ctx, void *user, const uint8_t *blob,
                                        size_t blob_size, fedc_value *arg, fedc_value **out) {
-    (void)blob, (void)blob_size;
     fedc_learning_process *p = user;
     state_parts sp;
     fedc_status st = read_state(ctx, p, fedc__field(arg, "state"), &sp);
@@ -158,8 +192,14 @@ fedc_status fedc__native_server_update(fedc_ctx *ctx, void *user, const uint8_t 
         weights = fedc_value_retain(sp.weights);
         fin = fedc_value_retain(sp.finalizer);
     }
-    fedc_value *state = NULL;
-    st = make_state(ctx, weights, fedc_value_retain(sp.hparams), sp.round + 1, fin, &state);
+    fedc_value *state = NULL, *hp = NULL;
+    st = scheduled(ctx, p, blob, blob_size, sp.hparams, sp.round + 1, &hp);
+    if (st < 0) {
+        fedc_value_release(weights);
+        fedc_value_release(fin);
+        return st;
+    }
+    st = make_state(ctx, weights, hp, sp.round + 1, fin, &state);
     if (st < 0) return st;
     static const char *const mn[1] = {"update_non_finite"};
     fedc_value *mi[1] = {scalar_i32(ctx, finite ? 0 : 1)}, *meas = NULL;

@@ -179,3 +179,59 @@ TEST(seed_model_learns_on_emnist_clients) {
     fedc_client_data_destroy(cd);
     fedc_client_data_destroy(raw);
 }
+
+TEST(client_learning_rate_follows_a_schedule_round_by_round) {
+    fedc_client_data *cd = ltest_clients(ctx, 2, 4, 3, 31);
+    fedc_learning_model *lm = ltest_dense_model(ctx, 4, 3, 32);
+    fedc_lr_schedule_opts so = fedc_lr_schedule_opts_default();
+    so.kind = FEDC_LR_SCHEDULE_EXPONENTIAL_DECAY;
+    so.initial_learning_rate = 0.2;
+    so.decay_steps = 1;
+    so.decay_rate = 0.5;
+    fedc_process_opts o = fedc_process_opts_default(FEDC_ALGORITHM_FED_AVG);
+    o.client_lr_schedule = &so;
+    fedc_learning_process *p;
+    ASSERT_OK(fedc_learning_process_create(ctx, lm, &o, &p));
+    fedc_value *state, *data = ltest_clients_value(ctx, cd);
+    ASSERT_OK(fedc_learning_process_initialize(ctx, p, &state));
+    double want = 0.2;
+    for (int r = 0; r < 4; r++) {
+        double lr;
+        ASSERT_OK(fedc_learning_process_get_hparam(ctx, p, state, "client/learning_rate", &lr));
+        ASSERT_NEAR(lr, want, 1e-7);
+        fedc_value *s2, *m;
+        ASSERT_OK(fedc_learning_process_next(ctx, p, state, data, NULL, &s2, &m));
+        fedc_value_release(state);
+        fedc_value_release(m);
+        state = s2;
+        want *= 0.5;
+    }
+    /* a piecewise schedule travels through the printed computation and back */
+    int64_t bounds[2] = {1, 2};
+    double values[3] = {0.3, 0.2, 0.1};
+    fedc_lr_schedule_opts pw = fedc_lr_schedule_opts_default();
+    pw.kind = FEDC_LR_SCHEDULE_PIECEWISE_CONSTANT;
+    pw.boundaries = bounds;
+    pw.values = values;
+    pw.nboundaries = 2;
+    o.client_lr_schedule = &pw;
+    fedc_learning_process *q;
+    ASSERT_OK(fedc_learning_process_create(ctx, lm, &o, &q));
+    fedc_value *qs;
+    ASSERT_OK(fedc_learning_process_initialize(ctx, q, &qs));
+    double lr;
+    ASSERT_OK(fedc_learning_process_get_hparam(ctx, q, qs, "client/learning_rate", &lr));
+    ASSERT_NEAR(lr, 0.3, 1e-7);
+    pw.decay_rate = -1;
+    pw.kind = FEDC_LR_SCHEDULE_EXPONENTIAL_DECAY;
+    fedc_learning_process *bad;
+    ASSERT_STATUS(FEDC_STATUS_INVALID_ARGUMENT, fedc_learning_process_create(ctx, lm, &o, &bad));
+    ASSERT_CONTAINS(fedc_ctx_message(ctx), "client learning-rate schedule");
+    fedc_value_release(qs);
+    fedc_value_release(state);
+    fedc_value_release(data);
+    fedc_learning_process_destroy(p);
+    fedc_learning_process_destroy(q);
+    fedc_learning_model_destroy(lm);
+    fedc_client_data_destroy(cd);
+}
