@@ -22,8 +22,8 @@ typedef struct client_run {
     int slot;
     float *w0, *acc, *opt_state;
     double *metrics;
-    fedc_example *ex;
-    fedc_tensor x, y;
+    int64_t *order;
+    fedc__examples data;
 } client_run;
 
 static void run_free(fedc__instances *in, client_run *r) {
@@ -32,36 +32,12 @@ static void run_free(fedc__instances *in, client_run *r) {
     fedc_free(r->acc);
     fedc_free(r->opt_state);
     fedc_free(r->metrics);
-    fedc_example_destroy(r->ex);
-    fedc_tensor_free(&r->x);
-    fedc_tensor_free(&r->y);
+    fedc_free(r->order);
+    fedc__examples_free(&r->data);
 }
 
 static fedc_status oom(fedc_ctx *ctx) {
     return fedc_ctx_errorf(ctx, FEDC_STATUS_OUT_OF_MEMORY, "out of memory in client work");
-}
-
-/* One epoch's batches: the client's dataset, shuffled when asked, batched. */
-static fedc_status open_batches(fedc_ctx *ctx, fedc_value *data, const fedc_client_work_opts *o,
-                                uint64_t round, int64_t epoch, fedc_dataset **out,
-                                uint64_t *client_key) {
-    fedc_dataset *ds = NULL, *next = NULL;
-    fedc_status st = fedc__open_client_dataset(ctx, data, &ds, client_key);
-    if (st >= 0 && o->shuffle_buffer > 1) {
-        uint64_t key = mix(mix(*client_key, round), (uint64_t)epoch);
-        st = fedc_dataset_shuffle(ctx, ds, o->shuffle_buffer, o->seed, key, &next);
-        if (st >= 0) ds = next;
-    }
-    if (st >= 0) {
-        st = fedc_dataset_batch(ctx, ds, o->batch_size, o->drop_remainder, &next);
-        if (st >= 0) ds = next;
-    }
-    if (st < 0) {
-        fedc_dataset_destroy(ds);
-        return st;
-    }
-    *out = ds;
-    return FEDC_STATUS_OK;
 }
 
 static fedc_status struct3(fedc_ctx *ctx, const char *const names[3], fedc_value *a, fedc_value *b,
@@ -141,10 +117,13 @@ fedc_status fedc__native_train(fedc_ctx *ctx, void *user, const uint8_t *blob, s
         r.metrics = fedc_calloc((size_t)(M ? M : 1), sizeof(double));
         if (!r.w0 || !r.acc || !r.opt_state || !r.metrics) st = oom(ctx);
     }
-    if (st >= 0) st = fedc_example_create(ctx, &r.ex);
+    if (st >= 0) st = fedc__examples_load(ctx, &p->model->spec, data, &r.data);
+    if (st >= 0 && o.shuffle_buffer > 1 &&
+        !(r.order = fedc_malloc((size_t)(r.data.n ? r.data.n : 1) * sizeof *r.order)))
+        st = oom(ctx);
     if (st < 0) {
         run_free(&p->instances, &r);
-        return st;
+        return fedc_ctx_prefixf(ctx, "client work (round %lld)", (long long)round);
     }
     float *w = fedc_learning_model_trainable(r.m), *g = fedc_learning_model_gradients(r.m);
     memcpy(r.w0, w, (size_t)P * sizeof(float));
@@ -152,18 +131,21 @@ fedc_status fedc__native_train(fedc_ctx *ctx, void *user, const uint8_t *blob, s
     memcpy(r.opt_state, hparams, (size_t)p->H * sizeof(float));
     if (p->model->metrics) fedc_metric_set_zero(p->model->metrics, r.metrics);
 
-    int64_t examples = 0, batches = 0;
-    uint64_t client_key = 0;
+    int64_t examples = 0, batches = 0, n = r.data.n;
+    uint64_t client_key = r.data.key;
     bool done = false;
     for (int64_t epoch = 0; epoch < o.epochs && !done && st >= 0; epoch++) {
-        fedc_dataset *ds = NULL;
-        st = open_batches(ctx, data, &o, (uint64_t)round, epoch, &ds, &client_key);
-        while (st >= 0 && !done) {
-            bool got = false;
-            st = fedc_dataset_next(ctx, ds, r.ex, &got);
-            if (st < 0 || !got) break;
+        if (r.order)
+            st = fedc__shuffle_order(ctx, o.seed,
+                                     mix(mix(client_key, (uint64_t)round), (uint64_t)epoch),
+                                     o.shuffle_buffer, n, r.order);
+        for (int64_t start = 0; start < n && !done && st >= 0; start += o.batch_size) {
+            int64_t count = n - start < o.batch_size ? n - start : o.batch_size;
+            if (count < o.batch_size && o.drop_remainder) break;
             fedc_batch b;
-            st = fedc__batch_from_example(ctx, &p->model->spec, r.ex, &r.x, &r.y, &b);
+            fedc_tensor bx, by;
+            st = fedc__examples_batch(ctx, &p->model->spec, &r.data, r.order, start, count, &bx,
+                                      &by, &b);
             fedc_forward_opts fo = {
                 true, true, mix(mix(mix(o.seed, (uint64_t)round), client_key), (uint64_t)batches)};
             fedc_forward_output res;
@@ -184,7 +166,6 @@ fedc_status fedc__native_train(fedc_ctx *ctx, void *user, const uint8_t *blob, s
             batches++;
             done = o.max_batches >= 0 && batches >= o.max_batches;
         }
-        fedc_dataset_destroy(ds);
     }
     if (st < 0) {
         run_free(&p->instances, &r);
@@ -222,26 +203,17 @@ fedc_status fedc__native_evaluate(fedc_ctx *ctx, void *user, const uint8_t *blob
     fedc_status st = fedc__instance_take(ctx, &p->instances, &r.m, &r.slot);
     if (st >= 0) st = fedc_learning_model_set_weights(ctx, r.m, weights);
     if (st >= 0 && !(r.metrics = fedc_calloc((size_t)(M ? M : 1), sizeof(double)))) st = oom(ctx);
-    if (st >= 0) st = fedc_example_create(ctx, &r.ex);
-    fedc_dataset *ds = NULL;
-    if (st >= 0) {
-        if (p->model->metrics) fedc_metric_set_zero(p->model->metrics, r.metrics);
-        fedc_client_work_opts o = fedc_client_work_opts_default();
-        o.batch_size = batch_size;
-        uint64_t key;
-        st = open_batches(ctx, data, &o, 0, 0, &ds, &key);
-    }
-    while (st >= 0) {
-        bool got = false;
-        st = fedc_dataset_next(ctx, ds, r.ex, &got);
-        if (st < 0 || !got) break;
+    if (st >= 0) st = fedc__examples_load(ctx, &p->model->spec, data, &r.data);
+    if (st >= 0 && p->model->metrics) fedc_metric_set_zero(p->model->metrics, r.metrics);
+    for (int64_t start = 0; st >= 0 && start < r.data.n; start += batch_size) {
+        int64_t count = r.data.n - start < batch_size ? r.data.n - start : batch_size;
         fedc_batch b;
+        fedc_tensor bx, by;
         fedc_forward_opts fo = {false, false, 0};
         fedc_forward_output res;
-        st = fedc__batch_from_example(ctx, &p->model->spec, r.ex, &r.x, &r.y, &b);
+        st = fedc__examples_batch(ctx, &p->model->spec, &r.data, NULL, start, count, &bx, &by, &b);
         if (st >= 0) st = fedc_learning_model_forward(ctx, r.m, &b, &fo, r.metrics, &res);
     }
-    fedc_dataset_destroy(ds);
     if (st >= 0) {
         *out = vector_f64(ctx, r.metrics, M);
         if (!*out) st = oom(ctx);

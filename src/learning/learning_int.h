@@ -76,11 +76,33 @@ void fedc__instances_free(fedc__instances *in);
 fedc_status fedc__open_client_dataset(fedc_ctx *ctx, fedc_value *seq, fedc_dataset **out,
                                       uint64_t *key);
 
-/* Fills a batch (x as float32, y as spec's dtype) from a batched example, into tensors the
- * caller frees. Errors: NOT_FOUND for a missing feature, SHAPE naming the feature and shapes. */
-fedc_status fedc__batch_from_example(fedc_ctx *ctx, const fedc_input_spec *spec,
-                                     const fedc_example *ex, fedc_tensor *x, fedc_tensor *y,
-                                     fedc_batch *out);
+/* One client's examples in the model's input spec, contiguous: x float32 [n, xdim], y of the
+ * spec's dtype [n, ydim]; and buffers for gathered batches. */
+typedef struct fedc__examples {
+    int64_t n, cap, xdim, ydim, bcap;
+    size_t ysize;
+    float *x, *xb;
+    void *y, *yb;
+    uint64_t key; /* the client's key (fedc__open_client_dataset) */
+} fedc__examples;
+
+/* Reads every example of a client's sequence. Errors: NOT_FOUND for a missing feature, SHAPE
+ * naming the feature and both shapes, the dataset's, OUT_OF_MEMORY; each prefixed with the
+ * example's position. On error *e is empty. */
+fedc_status fedc__examples_load(fedc_ctx *ctx, const fedc_input_spec *spec, fedc_value *seq,
+                                fedc__examples *e);
+void fedc__examples_free(fedc__examples *e);
+
+/* Batch rows start .. start+count of `order` (NULL: the examples in order, as views without a
+ * copy) into b, with x and y as its tensors (views valid until the next call). */
+fedc_status fedc__examples_batch(fedc_ctx *ctx, const fedc_input_spec *spec, fedc__examples *e,
+                                 const int64_t *order, int64_t start, int64_t count, fedc_tensor *x,
+                                 fedc_tensor *y, fedc_batch *b);
+
+/* The order in which fedc_dataset_shuffle(buffer, seed, key) would yield n examples in its first
+ * epoch, without moving them. Errors: OUT_OF_MEMORY. */
+fedc_status fedc__shuffle_order(fedc_ctx *ctx, uint64_t seed, uint64_t key, int64_t buffer,
+                                int64_t n, int64_t *order);
 
 /* 64-bit FNV-1a of a string: a client's key. */
 uint64_t fedc__hash_string(const char *s);
