@@ -73,7 +73,7 @@ static inline bool bench_torch_start(bench_torch *tp, const char *script) {
         return false;
     }
     line[strcspn(line, "\n")] = '\0';
-    snprintf(tp->version, sizeof tp->version, "%s", line + 12);
+    snprintf(tp->version, sizeof tp->version, "%.63s", line + 12);
     return true;
 }
 
