@@ -436,15 +436,27 @@ fedc_sqlite_opts fedc_sqlite_opts_default(void);
  * client_id, each client's rowid range (one scan of the table, so that opening a client reads
  * only its own rows instead of the whole table). Each opened client dataset streams that
  * client's rows (in rowid order) through its own connection, decoding one tf.train.Example per
- * next(); it is restartable. Errors: IO when the file cannot be opened, CORRUPT for a file that is
- * not an SQLite database or lacks the tables or columns (naming the file and what is missing),
+ * next(); it is restartable.
+ * TFF's downloads (NAME.sqlite.lzma) open directly: a file in xz or the legacy lzma format
+ * (recognized by its first bytes, whatever its name) is decompressed once into a cached copy,
+ * which later opens reuse while the source keeps its size and modification time. The copy goes
+ * to $FEDC_CACHE_DIR when set, else beside the source as PATH.fedc.sqlite when that directory
+ * is writable, else to $XDG_CACHE_HOME/fedc or ~/.cache/fedc (as NAME-HASH.sqlite, with a
+ * NAME-HASH.sqlite.meta record); it is written to a temporary file and renamed into place, so
+ * an interrupted open never leaves a copy that a later one trusts.
+ * Errors: IO when the file cannot be opened or the copy cannot be written (a full disk: naming
+ * the copy's path; the partial file is removed), CORRUPT for a file that is not an SQLite
+ * database or lacks the tables or columns (naming the file and what is missing) and for a
+ * damaged or truncated compressed stream (naming the file and the byte offset reached),
  * NOT_FOUND for a split with no clients (naming the splits there are), OUT_OF_MEMORY. Decoding
- * errors at next() name the file, split, client and rowid. */
+ * errors at next() name the file, split, client and rowid. Thread-safe (opens of the same
+ * compressed file may race; each writes its own temporary copy). */
 fedc_status fedc_client_data_open_sqlite(fedc_ctx *ctx, const char *path,
                                          const fedc_sqlite_opts *opts, fedc_client_data **out);
 
-/* The split names in a TFF SQLite file, sorted, into a fedc_malloc'ed array of fedc_malloc'ed
- * strings (*names, *count; free with fedc_string_list_free). Errors: as above. */
+/* The split names in a TFF SQLite file (plain or compressed, as above), sorted, into a
+ * fedc_malloc'ed array of fedc_malloc'ed strings (*names, *count; free with
+ * fedc_string_list_free). Errors: as above. */
 fedc_status fedc_sqlite_splits(fedc_ctx *ctx, const char *path, char ***names, int64_t *count);
 void fedc_string_list_free(char **names, int64_t count);
 

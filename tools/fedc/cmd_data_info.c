@@ -125,10 +125,12 @@ int fedc_cmd_data_info(int argc, char **argv) {
                "Prints a TFF ClientData SQLite file's splits (clients, examples, per-client size\n"
                "quantiles), its features, and the label distribution per split (read from every\n"
                "example's integer feature NAME, by default 'label' or else 'y'; --no-labels\n"
-               "skips reading the examples).\n"
+               "skips reading the examples). TFF's compressed downloads (FILE.sqlite.lzma, xz or\n"
+               "lzma) are read directly through a cached decompressed copy.\n"
                "\n"
                "example:\n"
-               "  fedc data info mnist.sqlite\n");
+               "  fedc data info mnist.sqlite\n"
+               "  fedc data info emnist_all.sqlite.lzma\n");
         return FEDC_EXIT_OK;
     }
     const char *path = NULL, *label = NULL;
