@@ -21,7 +21,11 @@ extern "C" {
  *
  * An example is an ordered set of named tensors ("pixels" float32[28,28], "label" int32[]).
  * Byte strings (tf.train.Example bytes_list values, e.g. Shakespeare's "snippets") are uint8
- * tensors of rank 1. An example owns the memory of its tensors and keeps it when cleared, so a
+ * tensors of rank 1. A list of several byte strings (a bytes_list of several values, e.g. a
+ * post's tags) is one uint8 feature of rank 1 too, holding the strings one after another, marked
+ * as a list with the strings' lengths (tf.RaggedTensor's flat values and row lengths): read it
+ * with fedc_example_bytes_count and fedc_example_bytes_at, which also read a plain uint8 feature
+ * as one string. An example owns the memory of its tensors and keeps it when cleared, so a
  * dataset that fills the same example again and again does not allocate in steady state.
  * Thread safety: an example is not synchronized; use one per thread.
  * ------------------------------------------------------------------------------------------- */
@@ -68,11 +72,33 @@ const fedc_tensor *fedc_example_require(fedc_ctx *ctx, const fedc_example *ex, c
 fedc_status fedc_example_set(fedc_ctx *ctx, fedc_example *ex, const char *name, fedc_dtype dtype,
                              const fedc_shape *shape, fedc_tensor **out);
 
+/* Makes feature `name` a list of `count` byte strings of lengths[0..count): a uint8 tensor
+ * [sum of lengths] that *out points at, for the caller to fill with the strings one after
+ * another. count may be 0 (an empty list, which differs from one empty string). Errors:
+ * INVALID_ARGUMENT (negative count or length, empty name), OUT_OF_MEMORY; on error the feature
+ * is removed. */
+fedc_status fedc_example_set_bytes_list(fedc_ctx *ctx, fedc_example *ex, const char *name,
+                                        const int64_t *lengths, int64_t count, fedc_tensor **out);
+
+/* Whether feature i (0 <= i < count, asserted) was made a list of byte strings (by
+ * fedc_example_set_bytes_list, or by decoding a bytes_list that has not exactly one value).
+ * Setting the feature again by any other call makes it a plain tensor. */
+bool fedc_example_is_bytes_list(const fedc_example *ex, int i);
+
+/* The number of byte strings feature i holds: the list's count, 1 for a plain uint8 tensor of
+ * rank 1, -1 for any other feature. */
+int64_t fedc_example_bytes_count(const fedc_example *ex, int i);
+
+/* String k of feature i (0 <= k < fedc_example_bytes_count, asserted): a pointer into the
+ * feature's tensor and its length in *len; valid until the example is changed. */
+const uint8_t *fedc_example_bytes_at(const fedc_example *ex, int i, int64_t k, size_t *len);
+
 /* Sets feature `name` to a copy of `src` (any strides). Errors: as fedc_example_set. */
 fedc_status fedc_example_set_tensor(fedc_ctx *ctx, fedc_example *ex, const char *name,
                                     const fedc_tensor *src);
 
-/* Makes dst a copy of src (dst is cleared first). Errors: OUT_OF_MEMORY. */
+/* Makes dst a copy of src, lists of byte strings included (dst is cleared first). Errors:
+ * OUT_OF_MEMORY. */
 fedc_status fedc_example_copy(fedc_ctx *ctx, fedc_example *dst, const fedc_example *src);
 
 /* Removes feature `name` if present (later features move down by one). */
@@ -90,23 +116,26 @@ void fedc_example_remove(fedc_example *ex, const char *name);
 /* Decodes `size` bytes of a serialized tf.train.Example into ex (cleared first).
  * Without specs (nspecs == 0) every feature is kept, in name order (the wire order of a map is
  * unspecified): float_list -> float32[n], int64_list -> int64[n], a bytes_list of one value ->
- * uint8[length]; a Feature with no list -> float32[0].
+ * uint8[length], a bytes_list of any other number of values (0, 2, ...) -> a list of byte
+ * strings (uint8[total length], see Examples); a Feature with no list -> float32[0].
  * With specs, exactly the features named there are produced, in spec order, like
  * tf.io.parse_example with FixedLenFeature: float_list to float32/float64, int64_list to
- * int64/int32/uint8/bool, a one-value bytes_list to uint8; the number of values must equal the
- * shape's element count (or fill its one -1 dimension).
+ * int64/int32/uint8/bool, a bytes_list to uint8 (a list when it has not exactly one value); the
+ * number of values (for bytes: the total length of the strings) must equal the shape's element
+ * count (or fill its one -1 dimension).
  * Errors: CORRUPT naming the byte offset and what was wrong (truncated varint or field, bad wire
- * type, a field running past its parent); UNSUPPORTED for a bytes_list of several values;
- * NOT_FOUND for a spec'd feature that is missing; TYPE for a list of the wrong kind; SHAPE for a
- * wrong count; OUT_OF_MEMORY. Thread-safe for distinct examples. */
+ * type, a field running past its parent); NOT_FOUND for a spec'd feature that is missing; TYPE
+ * for a list of the wrong kind; SHAPE for a wrong count; OUT_OF_MEMORY. Thread-safe for distinct
+ * examples. */
 fedc_status fedc_tf_example_decode(fedc_ctx *ctx, const void *data, size_t size,
                                    const fedc_feature_spec *specs, int nspecs, fedc_example *ex);
 
 /* Serializes ex as a tf.train.Example into a buffer from fedc_malloc (*out_data, the caller
  * frees it with fedc_free; *out_size bytes), as the protobuf library writes it: packed lists,
  * map entries in the example's feature order. float32 and float64 features become float_list
- * (float64 rounded to float), int32, int64 and bool int64_list, uint8 a bytes_list of one value.
- * Errors: OUT_OF_MEMORY. */
+ * (float64 rounded to float), int32, int64 and bool int64_list, uint8 a bytes_list of one value,
+ * and a list of byte strings a bytes_list of its strings, so decoding and encoding again gives
+ * the protobuf library's bytes back. Errors: OUT_OF_MEMORY. */
 fedc_status fedc_tf_example_encode(fedc_ctx *ctx, const fedc_example *ex, void **out_data,
                                    size_t *out_size);
 
@@ -202,7 +231,8 @@ fedc_status fedc_dataset_repeat(fedc_ctx *ctx, fedc_dataset *in, int64_t count, 
 /* Stacks `batch_size` consecutive examples: each feature of shape S becomes [n, S...]. The last
  * batch has the remainder (fewer examples) unless drop_remainder. Errors at next(): SHAPE or TYPE
  * when examples in a batch differ in a feature's shape or dtype or in their feature names
- * (naming the feature and the position in the batch). */
+ * (naming the feature and the position in the batch); UNSUPPORTED for a list of byte strings
+ * (remove or convert it first). */
 fedc_status fedc_dataset_batch(fedc_ctx *ctx, fedc_dataset *in, int64_t batch_size,
                                bool drop_remainder, fedc_dataset **out);
 

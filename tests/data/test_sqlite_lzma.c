@@ -264,7 +264,7 @@ TEST(truncated_and_damaged_streams_are_corrupt) {
         snprintf(bad, sizeof bad, "%s/cut_%d.sqlite.lzma", dir, format);
         write_file(bad, bytes, n / 2);
         fedc_client_data *cd = (fedc_client_data *)1;
-        ASSERT_STATUS(FEDC_STATUS_CORRUPT, fedc_client_data_open_sqlite(ctx, bad, NULL, &cd));
+        ASSERT_STATUS(fedc_client_data_open_sqlite(ctx, bad, NULL, &cd), FEDC_STATUS_CORRUPT);
         ASSERT_NULL(cd);
         ASSERT_CONTAINS(fedc_ctx_message(ctx), bad);
         ASSERT_CONTAINS(fedc_ctx_message(ctx), "truncated");
@@ -277,7 +277,7 @@ TEST(truncated_and_damaged_streams_are_corrupt) {
         for (size_t i = n / 3; i < n / 3 + 64; i++)
             bytes[i] ^= 0x5a;
         write_file(bad, bytes, n);
-        ASSERT_STATUS(FEDC_STATUS_CORRUPT, fedc_client_data_open_sqlite(ctx, bad, NULL, &cd));
+        ASSERT_STATUS(fedc_client_data_open_sqlite(ctx, bad, NULL, &cd), FEDC_STATUS_CORRUPT);
         ASSERT_CONTAINS(fedc_ctx_message(ctx), bad);
         ASSERT_CONTAINS(fedc_ctx_message(ctx), "byte offset");
         free(bytes);
@@ -307,7 +307,7 @@ TEST(failed_cache_write_is_io_and_leaves_no_temporary_file) {
     fedc_status st = fedc_client_data_open_sqlite(ctx, lz, NULL, &cd);
     setrlimit(RLIMIT_FSIZE, &old);
     signal(SIGXFSZ, old_handler);
-    ASSERT_STATUS(FEDC_STATUS_IO, st);
+    ASSERT_STATUS(st, FEDC_STATUS_IO);
     char copy[700];
     snprintf(copy, sizeof copy, "%s.fedc.sqlite", lz);
     ASSERT_CONTAINS(fedc_ctx_message(ctx), copy);
@@ -353,11 +353,11 @@ TEST(plain_and_unreadable_files_keep_their_errors) {
     snprintf(p, sizeof p, "%s/text.sqlite", dir);
     write_file(p, "just some text, not a database at all\n", 38);
     fedc_client_data *cd;
-    ASSERT_STATUS(FEDC_STATUS_CORRUPT, fedc_client_data_open_sqlite(ctx, p, NULL, &cd));
+    ASSERT_STATUS(fedc_client_data_open_sqlite(ctx, p, NULL, &cd), FEDC_STATUS_CORRUPT);
     ASSERT_CONTAINS(fedc_ctx_message(ctx), "not a valid SQLite database");
     ASSERT_EQ(count_entries(dir, "fedc"), 0);
     snprintf(p, sizeof p, "%s/missing.sqlite.lzma", dir);
-    ASSERT_STATUS(FEDC_STATUS_IO, fedc_client_data_open_sqlite(ctx, p, NULL, &cd));
+    ASSERT_STATUS(fedc_client_data_open_sqlite(ctx, p, NULL, &cd), FEDC_STATUS_IO);
     ASSERT_CONTAINS(fedc_ctx_message(ctx), p);
     remove_tree(dir);
 }

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fedc/data.h"
 #include "harness/harness.h"
 
 enum { OUT_SIZE = 1 << 16 };
@@ -317,4 +318,27 @@ TEST(info_on_a_compressed_tff_file) {
     ASSERT_CONTAINS(out, "truncated");
     ASSERT_EQ(access(copy, F_OK), -1);
     unlink(lz);
+}
+
+/* A bytes_list of several values (a post's tags) is shown as its strings. */
+TEST(head_shows_a_list_of_strings) {
+    static char out[OUT_SIZE];
+    char db[512];
+    scratch(db, sizeof db, "tags.sqlite");
+    fedc_example *ex;
+    ASSERT_OK(fedc_example_create(ctx, &ex));
+    static const int64_t lengths[3] = {1, 9, 6};
+    fedc_tensor *t;
+    ASSERT_OK(fedc_example_set_bytes_list(ctx, ex, "tags", lengths, 3, &t));
+    memcpy(t->data, "cfederatedsqlite", 16);
+    fedc_sqlite_writer *w;
+    ASSERT_OK(fedc_sqlite_writer_create(ctx, db, &w));
+    ASSERT_OK(fedc_sqlite_writer_add(ctx, w, "train", "u1", ex));
+    ASSERT_OK(fedc_sqlite_writer_finish(ctx, w));
+    fedc_sqlite_writer_destroy(w);
+    fedc_example_destroy(ex);
+    ASSERT_EQ(run_tool(out, sizeof out, "data head %s --client u1", db), 0);
+    ASSERT_CONTAINS(out, "tags");
+    ASSERT_CONTAINS(out, "3 strings: [\"c\", \"federated\", \"sqlite\"]");
+    unlink(db);
 }
