@@ -419,12 +419,17 @@ fedc_status fedc_sample_clients(fedc_ctx *ctx, const fedc_sampling_opts *opts, i
  * [...]}}}) as in-memory client data (the file is read whole, as LEAF does). Each sample is an
  * example {"x", "y"}: a string becomes uint8 bytes (Shakespeare), an array of numbers float32[n]
  * (FEMNIST, synthetic), a number a scalar (y: int32 when integral, else float32; x: float32).
+ * Any other array, and an object, is a record: each part becomes its own feature by the same
+ * rules, named after its position (x_0, x_1, ...) or its member name (x_NAME), and records nest
+ * (x_2_0). Sent140's x is such a record of six strings — tweet id, date, query, user, text and
+ * the Sentiment140 file it came from ("training" or "test") — so its examples are {"x_0", ...,
+ * "x_5", "y"} with the text in "x_4" (the part LEAF's model reads) and y 0 or 1.
  * Counts come from user_data: num_samples must have one entry per user but its values are not
  * checked (LEAF's own test splits overstate them by the samples dropped at the split boundary).
  * Errors: IO; PARSE naming the byte offset, line and column of invalid JSON; CORRUPT naming the
- * file and user for a missing key or an x/y length mismatch; UNSUPPORTED naming
- * the user and sample for other shapes of values (e.g. Sent140's nested records);
- * OUT_OF_MEMORY. */
+ * file and user for a missing key or an x/y length mismatch; UNSUPPORTED naming the user, sample
+ * and feature for a boolean or null value, or for parts whose names collide or run past 255
+ * bytes; OUT_OF_MEMORY. */
 fedc_status fedc_client_data_open_leaf(fedc_ctx *ctx, const char *path, fedc_client_data **out);
 
 /* ---- synthetic(alpha, beta) ---- */
