@@ -478,7 +478,8 @@ fedc_sqlite_opts fedc_sqlite_opts_default(void);
  * to $FEDC_CACHE_DIR when set, else beside the source as PATH.fedc.sqlite when that directory
  * is writable, else to $XDG_CACHE_HOME/fedc or ~/.cache/fedc (as NAME-HASH.sqlite, with a
  * NAME-HASH.sqlite.meta record); it is written to a temporary file and renamed into place, so
- * an interrupted open never leaves a copy that a later one trusts.
+ * an interrupted open never leaves a copy that a later one trusts (and a later rebuild removes
+ * the temporary files an interrupted one left, once they are an hour old).
  * Errors: IO when the file cannot be opened or the copy cannot be written (a full disk: naming
  * the copy's path; the partial file is removed), CORRUPT for a file that is not an SQLite
  * database or lacks the tables or columns (naming the file and what is missing) and for a

@@ -5,6 +5,7 @@
  * last the same way, so a process killed midway never leaves a copy that is trusted later. Nothing
  * here reads SQLite or tf.train.Example.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "data/sqlite_int.h"
@@ -151,6 +153,33 @@ static fedc_status write_meta(fedc_ctx *ctx, const char *meta_path, const cache_
     return st;
 }
 
+/* Removes temporary files of `cache` (its copy's and its record's) that a killed process left:
+ * a decompressed copy of a large dataset is gigabytes. Only files untouched for an hour go, so a
+ * rebuild running in another process right now (its file's mtime moves with every write) keeps
+ * its own. */
+static void remove_stale_temporaries(const char *cache) {
+    enum { STALE_S = 3600 };
+    const char *slash = strrchr(cache, '/');
+    char *dir = slash ? path_printf("%.*s", (int)(slash - cache + (slash == cache)), cache)
+                      : fedc_strdup(".");
+    char *prefix = path_printf("%s.", slash ? slash + 1 : cache);
+    DIR *d = dir ? opendir(dir) : NULL;
+    struct dirent *e;
+    time_t now = time(NULL);
+    while (d && prefix && (e = readdir(d))) {
+        size_t plen = strlen(prefix);
+        if (strncmp(e->d_name, prefix, plen) != 0 || !strstr(e->d_name + plen, "tmp-")) continue;
+        char *p = path_printf("%s/%s", dir, e->d_name);
+        struct stat sb;
+        if (p && lstat(p, &sb) == 0 && S_ISREG(sb.st_mode) && now - sb.st_mtime > STALE_S)
+            unlink(p);
+        fedc_free(p);
+    }
+    if (d) closedir(d);
+    fedc_free(dir);
+    fedc_free(prefix);
+}
+
 /* Decompresses `in` (the source, at its start) into a temporary file that becomes `cache`. */
 static fedc_status rebuild(fedc_ctx *ctx, const char *path, FILE *in, const char *cache,
                            uint64_t *copy_size) {
@@ -217,6 +246,7 @@ fedc_status fedc__sqlite_source(fedc_ctx *ctx, const char *path, char **db_path)
         /* The old record goes first: from here until the new one is written, nothing is
          * trusted. */
         unlink(meta);
+        remove_stale_temporaries(cache);
         rewind(in);
         st = rebuild(ctx, path, in, cache, &want.copy_size);
         if (!st) st = write_meta(ctx, meta, &want);

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "data/data_testutil.h"
@@ -233,11 +234,26 @@ TEST(unfinished_copy_is_never_trusted) {
     snprintf(meta, sizeof meta, "%s.meta", copy);
     compress_file(plain, lz, FMT_XZ);
 
-    /* A copy without its record (a process killed before writing it): rebuilt. */
+    /* A copy without its record (a process killed before writing it): rebuilt. The temporary
+     * files of a killed rebuild go once untouched for an hour; a recent one (perhaps another
+     * process's rebuild in progress) stays. */
     write_file(copy, "SQLite format 3", 16);
+    char old_tmp[740], new_tmp[740], old_meta_tmp[760];
+    snprintf(old_tmp, sizeof old_tmp, "%s.tmp-AbC123", copy);
+    snprintf(new_tmp, sizeof new_tmp, "%s.tmp-XyZ789", copy);
+    snprintf(old_meta_tmp, sizeof old_meta_tmp, "%s.tmp-Q1w2E3", meta);
+    write_file(old_tmp, "half", 4);
+    write_file(new_tmp, "half", 4);
+    write_file(old_meta_tmp, "x", 1);
+    struct timespec two_hours_ago[2] = {{0, UTIME_OMIT}, {time(NULL) - 7200, 0}};
+    ASSERT_EQ(utimensat(AT_FDCWD, old_tmp, two_hours_ago, 0), 0);
+    ASSERT_EQ(utimensat(AT_FDCWD, old_meta_tmp, two_hours_ago, 0), 0);
     fedc_client_data *cd = open_sq(ctx, lz, "digits_only_train");
     ASSERT_EQ(fedc_client_data_num_clients(cd), 12);
     fedc_client_data_destroy(cd);
+    ASSERT_EQ(access(old_tmp, F_OK), -1);
+    ASSERT_EQ(access(old_meta_tmp, F_OK), -1);
+    ASSERT_EQ(access(new_tmp, F_OK), 0);
 
     /* A record whose copy was cut short afterwards: the size differs, rebuilt. */
     ASSERT_EQ(truncate(copy, 4096), 0);
