@@ -340,5 +340,7 @@ TEST(head_shows_a_list_of_strings) {
     ASSERT_EQ(run_tool(out, sizeof out, "data head %s --client u1", db), 0);
     ASSERT_CONTAINS(out, "tags");
     ASSERT_CONTAINS(out, "3 strings: [\"c\", \"federated\", \"sqlite\"]");
+    ASSERT_EQ(run_tool(out, sizeof out, "data info %s", db), 0);
+    ASSERT_CONTAINS(out, "features: tags uint8[16] (a list of 3 byte strings)");
     unlink(db);
 }

@@ -33,7 +33,10 @@ static void describe(const fedc_example *ex, int i, char *buf, size_t size) {
     for (int d = 0; d < t->shape.rank && n > 0 && (size_t)n < size; d++)
         n += snprintf(buf + n, size - (size_t)n, "%s%lld", d ? "," : "",
                       (long long)t->shape.dims[d]);
-    if (n > 0 && (size_t)n < size) snprintf(buf + n, size - (size_t)n, "]");
+    if (n > 0 && (size_t)n < size) n += snprintf(buf + n, size - (size_t)n, "]");
+    if (n > 0 && (size_t)n < size && fedc_example_is_bytes_list(ex, i))
+        snprintf(buf + n, size - (size_t)n, " (a list of %lld byte strings)",
+                 (long long)fedc_example_bytes_count(ex, i));
 }
 
 /* The example's label: feature `name` (or "label", then "y"), one integer value in range. */
