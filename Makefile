@@ -39,7 +39,7 @@ endif
 CPPFLAGS := -Iinclude -Isrc -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
 CFLAGS   := -std=c11 -O2 -g -fPIC -ffp-contract=off -fno-strict-aliasing -pthread $(WARN) $(CFLAGS_EXTRA)
 LDFLAGS  := -pthread
-LDLIBS   := -lsqlite3 -lm
+LDLIBS   := -lsqlite3 -llzma -lm
 
 ifneq ($(SAN),)
 CFLAGS  += -fsanitize=$(SAN) -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -151,8 +151,8 @@ install: all
 	ln -sf libfedc.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libfedc.so.$(firstword $(subst ., ,$(VERSION)))
 	ln -sf libfedc.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libfedc.so
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' \
-	    -e 's|@LIBS_PRIVATE@|$(PC_LIBS_PRIVATE) -lsqlite3 -lm -pthread|g' \
-	    -e 's|@REQUIRES_PRIVATE@|$(PC_REQUIRES_PRIVATE) sqlite3|g' fedc.pc.in \
+	    -e 's|@LIBS_PRIVATE@|$(PC_LIBS_PRIVATE) -lsqlite3 -llzma -lm -pthread|g' \
+	    -e 's|@REQUIRES_PRIVATE@|$(PC_REQUIRES_PRIVATE) sqlite3 liblzma|g' fedc.pc.in \
 	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/fedc.pc
 	install -m 755 $(TOOL_BIN) $(DESTDIR)$(PREFIX)/bin/fedc
 

@@ -21,7 +21,11 @@ extern "C" {
  *
  * An example is an ordered set of named tensors ("pixels" float32[28,28], "label" int32[]).
  * Byte strings (tf.train.Example bytes_list values, e.g. Shakespeare's "snippets") are uint8
- * tensors of rank 1. An example owns the memory of its tensors and keeps it when cleared, so a
+ * tensors of rank 1. A list of several byte strings (a bytes_list of several values, e.g. a
+ * post's tags) is one uint8 feature of rank 1 too, holding the strings one after another, marked
+ * as a list with the strings' lengths (tf.RaggedTensor's flat values and row lengths): read it
+ * with fedc_example_bytes_count and fedc_example_bytes_at, which also read a plain uint8 feature
+ * as one string. An example owns the memory of its tensors and keeps it when cleared, so a
  * dataset that fills the same example again and again does not allocate in steady state.
  * Thread safety: an example is not synchronized; use one per thread.
  * ------------------------------------------------------------------------------------------- */
@@ -68,11 +72,33 @@ const fedc_tensor *fedc_example_require(fedc_ctx *ctx, const fedc_example *ex, c
 fedc_status fedc_example_set(fedc_ctx *ctx, fedc_example *ex, const char *name, fedc_dtype dtype,
                              const fedc_shape *shape, fedc_tensor **out);
 
+/* Makes feature `name` a list of `count` byte strings of lengths[0..count): a uint8 tensor
+ * [sum of lengths] that *out points at, for the caller to fill with the strings one after
+ * another. count may be 0 (an empty list, which differs from one empty string). Errors:
+ * INVALID_ARGUMENT (negative count or length, empty name), OUT_OF_MEMORY; on error the feature
+ * is removed. */
+fedc_status fedc_example_set_bytes_list(fedc_ctx *ctx, fedc_example *ex, const char *name,
+                                        const int64_t *lengths, int64_t count, fedc_tensor **out);
+
+/* Whether feature i (0 <= i < count, asserted) was made a list of byte strings (by
+ * fedc_example_set_bytes_list, or by decoding a bytes_list that has not exactly one value).
+ * Setting the feature again by any other call makes it a plain tensor. */
+bool fedc_example_is_bytes_list(const fedc_example *ex, int i);
+
+/* The number of byte strings feature i holds: the list's count, 1 for a plain uint8 tensor of
+ * rank 1, -1 for any other feature. */
+int64_t fedc_example_bytes_count(const fedc_example *ex, int i);
+
+/* String k of feature i (0 <= k < fedc_example_bytes_count, asserted): a pointer into the
+ * feature's tensor and its length in *len; valid until the example is changed. */
+const uint8_t *fedc_example_bytes_at(const fedc_example *ex, int i, int64_t k, size_t *len);
+
 /* Sets feature `name` to a copy of `src` (any strides). Errors: as fedc_example_set. */
 fedc_status fedc_example_set_tensor(fedc_ctx *ctx, fedc_example *ex, const char *name,
                                     const fedc_tensor *src);
 
-/* Makes dst a copy of src (dst is cleared first). Errors: OUT_OF_MEMORY. */
+/* Makes dst a copy of src, lists of byte strings included (dst is cleared first). Errors:
+ * OUT_OF_MEMORY. */
 fedc_status fedc_example_copy(fedc_ctx *ctx, fedc_example *dst, const fedc_example *src);
 
 /* Removes feature `name` if present (later features move down by one). */
@@ -90,23 +116,26 @@ void fedc_example_remove(fedc_example *ex, const char *name);
 /* Decodes `size` bytes of a serialized tf.train.Example into ex (cleared first).
  * Without specs (nspecs == 0) every feature is kept, in name order (the wire order of a map is
  * unspecified): float_list -> float32[n], int64_list -> int64[n], a bytes_list of one value ->
- * uint8[length]; a Feature with no list -> float32[0].
+ * uint8[length], a bytes_list of any other number of values (0, 2, ...) -> a list of byte
+ * strings (uint8[total length], see Examples); a Feature with no list -> float32[0].
  * With specs, exactly the features named there are produced, in spec order, like
  * tf.io.parse_example with FixedLenFeature: float_list to float32/float64, int64_list to
- * int64/int32/uint8/bool, a one-value bytes_list to uint8; the number of values must equal the
- * shape's element count (or fill its one -1 dimension).
+ * int64/int32/uint8/bool, a bytes_list to uint8 (a list when it has not exactly one value); the
+ * number of values (for bytes: the total length of the strings) must equal the shape's element
+ * count (or fill its one -1 dimension).
  * Errors: CORRUPT naming the byte offset and what was wrong (truncated varint or field, bad wire
- * type, a field running past its parent); UNSUPPORTED for a bytes_list of several values;
- * NOT_FOUND for a spec'd feature that is missing; TYPE for a list of the wrong kind; SHAPE for a
- * wrong count; OUT_OF_MEMORY. Thread-safe for distinct examples. */
+ * type, a field running past its parent); NOT_FOUND for a spec'd feature that is missing; TYPE
+ * for a list of the wrong kind; SHAPE for a wrong count; OUT_OF_MEMORY. Thread-safe for distinct
+ * examples. */
 fedc_status fedc_tf_example_decode(fedc_ctx *ctx, const void *data, size_t size,
                                    const fedc_feature_spec *specs, int nspecs, fedc_example *ex);
 
 /* Serializes ex as a tf.train.Example into a buffer from fedc_malloc (*out_data, the caller
  * frees it with fedc_free; *out_size bytes), as the protobuf library writes it: packed lists,
  * map entries in the example's feature order. float32 and float64 features become float_list
- * (float64 rounded to float), int32, int64 and bool int64_list, uint8 a bytes_list of one value.
- * Errors: OUT_OF_MEMORY. */
+ * (float64 rounded to float), int32, int64 and bool int64_list, uint8 a bytes_list of one value,
+ * and a list of byte strings a bytes_list of its strings, so decoding and encoding again gives
+ * the protobuf library's bytes back. Errors: OUT_OF_MEMORY. */
 fedc_status fedc_tf_example_encode(fedc_ctx *ctx, const fedc_example *ex, void **out_data,
                                    size_t *out_size);
 
@@ -202,7 +231,8 @@ fedc_status fedc_dataset_repeat(fedc_ctx *ctx, fedc_dataset *in, int64_t count, 
 /* Stacks `batch_size` consecutive examples: each feature of shape S becomes [n, S...]. The last
  * batch has the remainder (fewer examples) unless drop_remainder. Errors at next(): SHAPE or TYPE
  * when examples in a batch differ in a feature's shape or dtype or in their feature names
- * (naming the feature and the position in the batch). */
+ * (naming the feature and the position in the batch); UNSUPPORTED for a list of byte strings
+ * (remove or convert it first). */
 fedc_status fedc_dataset_batch(fedc_ctx *ctx, fedc_dataset *in, int64_t batch_size,
                                bool drop_remainder, fedc_dataset **out);
 
@@ -389,12 +419,17 @@ fedc_status fedc_sample_clients(fedc_ctx *ctx, const fedc_sampling_opts *opts, i
  * [...]}}}) as in-memory client data (the file is read whole, as LEAF does). Each sample is an
  * example {"x", "y"}: a string becomes uint8 bytes (Shakespeare), an array of numbers float32[n]
  * (FEMNIST, synthetic), a number a scalar (y: int32 when integral, else float32; x: float32).
+ * Any other array, and an object, is a record: each part becomes its own feature by the same
+ * rules, named after its position (x_0, x_1, ...) or its member name (x_NAME), and records nest
+ * (x_2_0). Sent140's x is such a record of six strings — tweet id, date, query, user, text and
+ * the Sentiment140 file it came from ("training" or "test") — so its examples are {"x_0", ...,
+ * "x_5", "y"} with the text in "x_4" (the part LEAF's model reads) and y 0 or 1.
  * Counts come from user_data: num_samples must have one entry per user but its values are not
  * checked (LEAF's own test splits overstate them by the samples dropped at the split boundary).
  * Errors: IO; PARSE naming the byte offset, line and column of invalid JSON; CORRUPT naming the
- * file and user for a missing key or an x/y length mismatch; UNSUPPORTED naming
- * the user and sample for other shapes of values (e.g. Sent140's nested records);
- * OUT_OF_MEMORY. */
+ * file and user for a missing key or an x/y length mismatch; UNSUPPORTED naming the user, sample
+ * and feature for a boolean or null value, or for parts whose names collide or run past 255
+ * bytes; OUT_OF_MEMORY. */
 fedc_status fedc_client_data_open_leaf(fedc_ctx *ctx, const char *path, fedc_client_data **out);
 
 /* ---- synthetic(alpha, beta) ---- */
@@ -436,15 +471,28 @@ fedc_sqlite_opts fedc_sqlite_opts_default(void);
  * client_id, each client's rowid range (one scan of the table, so that opening a client reads
  * only its own rows instead of the whole table). Each opened client dataset streams that
  * client's rows (in rowid order) through its own connection, decoding one tf.train.Example per
- * next(); it is restartable. Errors: IO when the file cannot be opened, CORRUPT for a file that is
- * not an SQLite database or lacks the tables or columns (naming the file and what is missing),
+ * next(); it is restartable.
+ * TFF's downloads (NAME.sqlite.lzma) open directly: a file in xz or the legacy lzma format
+ * (recognized by its first bytes, whatever its name) is decompressed once into a cached copy,
+ * which later opens reuse while the source keeps its size and modification time. The copy goes
+ * to $FEDC_CACHE_DIR when set, else beside the source as PATH.fedc.sqlite when that directory
+ * is writable, else to $XDG_CACHE_HOME/fedc or ~/.cache/fedc (as NAME-HASH.sqlite, with a
+ * NAME-HASH.sqlite.meta record); it is written to a temporary file and renamed into place, so
+ * an interrupted open never leaves a copy that a later one trusts (and a later rebuild removes
+ * the temporary files an interrupted one left, once they are an hour old).
+ * Errors: IO when the file cannot be opened or the copy cannot be written (a full disk: naming
+ * the copy's path; the partial file is removed), CORRUPT for a file that is not an SQLite
+ * database or lacks the tables or columns (naming the file and what is missing) and for a
+ * damaged or truncated compressed stream (naming the file and the byte offset reached),
  * NOT_FOUND for a split with no clients (naming the splits there are), OUT_OF_MEMORY. Decoding
- * errors at next() name the file, split, client and rowid. */
+ * errors at next() name the file, split, client and rowid. Thread-safe (opens of the same
+ * compressed file may race; each writes its own temporary copy). */
 fedc_status fedc_client_data_open_sqlite(fedc_ctx *ctx, const char *path,
                                          const fedc_sqlite_opts *opts, fedc_client_data **out);
 
-/* The split names in a TFF SQLite file, sorted, into a fedc_malloc'ed array of fedc_malloc'ed
- * strings (*names, *count; free with fedc_string_list_free). Errors: as above. */
+/* The split names in a TFF SQLite file (plain or compressed, as above), sorted, into a
+ * fedc_malloc'ed array of fedc_malloc'ed strings (*names, *count; free with
+ * fedc_string_list_free). Errors: as above. */
 fedc_status fedc_sqlite_splits(fedc_ctx *ctx, const char *path, char ***names, int64_t *count);
 void fedc_string_list_free(char **names, int64_t count);
 

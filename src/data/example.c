@@ -14,6 +14,11 @@ typedef struct feature {
     fedc_tensor t; /* a view of buf */
     void *buf;
     size_t buf_cap;
+    /* A list of byte strings (tf.train.Example's bytes_list of several values): t is uint8[total]
+     * with the strings one after another, and ends[k] is where string k ends. */
+    bool is_list;
+    int64_t *ends, nends;
+    size_t ends_cap;
 } feature;
 
 struct fedc_example {
@@ -33,6 +38,7 @@ void fedc_example_destroy(fedc_example *ex) {
     for (int i = 0; i < ex->alloc; i++) {
         fedc_free(ex->f[i].name);
         fedc_free(ex->f[i].buf);
+        fedc_free(ex->f[i].ends);
     }
     fedc_free(ex->f);
     fedc_free(ex);
@@ -164,8 +170,86 @@ fedc_status fedc_example_set(fedc_ctx *ctx, fedc_example *ex, const char *name, 
         fe->buf_cap = ncap;
     }
     fe->t = fedc_tensor_view(dtype, shape, fe->buf);
+    fe->is_list = false;
     *out = &fe->t;
     return FEDC_STATUS_OK;
+}
+
+/* Makes feature i (already uint8[total]) a list of n strings of these lengths (summing to total,
+ * checked by the callers); on failure the feature is removed. */
+static fedc_status set_list(fedc_ctx *ctx, fedc_example *ex, int i, const int64_t *lengths,
+                            int64_t n, bool lengths_are_ends) {
+    feature *fe = &ex->f[i];
+    if (fe->ends_cap < (size_t)n) {
+        size_t ncap = (size_t)n > fe->ends_cap * 2 ? (size_t)n : fe->ends_cap * 2;
+        int64_t *ne = fedc_realloc(fe->ends, ncap * sizeof *ne);
+        if (!ne) {
+            fedc_status st = fedc_ctx_errorf(
+                ctx, FEDC_STATUS_OUT_OF_MEMORY,
+                "cannot allocate a list of %lld strings for feature '%s'", (long long)n, fe->name);
+            remove_at(ex, i);
+            return st;
+        }
+        fe->ends = ne;
+        fe->ends_cap = ncap;
+    }
+    int64_t end = 0;
+    for (int64_t k = 0; k < n; k++)
+        fe->ends[k] = lengths_are_ends ? lengths[k] : (end += lengths[k]);
+    fe->nends = n;
+    fe->is_list = true;
+    return FEDC_STATUS_OK;
+}
+
+fedc_status fedc_example_set_bytes_list(fedc_ctx *ctx, fedc_example *ex, const char *name,
+                                        const int64_t *lengths, int64_t count, fedc_tensor **out) {
+    *out = NULL;
+    if (count < 0)
+        return fedc_ctx_errorf(ctx, FEDC_STATUS_INVALID_ARGUMENT,
+                               "feature '%s': a list of %lld strings", name ? name : "",
+                               (long long)count);
+    int64_t total = 0;
+    for (int64_t k = 0; k < count; k++) {
+        if (lengths[k] < 0 || lengths[k] > INT64_MAX / 2 - total)
+            return fedc_ctx_errorf(ctx, FEDC_STATUS_INVALID_ARGUMENT,
+                                   "feature '%s': string %lld has an invalid length %lld",
+                                   name ? name : "", (long long)k, (long long)lengths[k]);
+        total += lengths[k];
+    }
+    fedc_shape shape = FEDC_SHAPE(total);
+    fedc_tensor *t;
+    fedc_status st = fedc_example_set(ctx, ex, name, FEDC_DTYPE_UINT8, &shape, &t);
+    if (st) return st;
+    st = set_list(ctx, ex, fedc_example_find(ex, name), lengths, count, false);
+    if (st) return st;
+    *out = t;
+    return FEDC_STATUS_OK;
+}
+
+bool fedc_example_is_bytes_list(const fedc_example *ex, int i) {
+    assert(i >= 0 && i < ex->count);
+    return ex->f[i].is_list;
+}
+
+int64_t fedc_example_bytes_count(const fedc_example *ex, int i) {
+    assert(i >= 0 && i < ex->count);
+    const feature *fe = &ex->f[i];
+    if (fe->is_list) return fe->nends;
+    return fe->t.dtype == FEDC_DTYPE_UINT8 && fe->t.shape.rank == 1 ? 1 : -1;
+}
+
+const uint8_t *fedc_example_bytes_at(const fedc_example *ex, int i, int64_t k, size_t *len) {
+    assert(i >= 0 && i < ex->count);
+    const feature *fe = &ex->f[i];
+    assert(k >= 0 && k < fedc_example_bytes_count(ex, i));
+    const uint8_t *base = fe->t.data;
+    if (!fe->is_list) {
+        *len = (size_t)fe->t.shape.dims[0];
+        return base;
+    }
+    int64_t start = k ? fe->ends[k - 1] : 0;
+    *len = (size_t)(fe->ends[k] - start);
+    return base + start;
 }
 
 fedc_status fedc_example_set_tensor(fedc_ctx *ctx, fedc_example *ex, const char *name,
@@ -184,6 +268,8 @@ fedc_status fedc_example_copy(fedc_ctx *ctx, fedc_example *dst, const fedc_examp
     fedc_example_clear(dst);
     for (int i = 0; i < src->count; i++) {
         fedc_status st = fedc_example_set_tensor(ctx, dst, src->f[i].name, &src->f[i].t);
+        if (!st && src->f[i].is_list)
+            st = set_list(ctx, dst, dst->count - 1, src->f[i].ends, src->f[i].nends, true);
         if (st) return st;
     }
     return FEDC_STATUS_OK;

@@ -1,8 +1,8 @@
 /* leaf.c — client data from LEAF's JSON files ({"users": [...], "num_samples": [...],
  * "user_data": {user: {"x": [...], "y": [...]}}}), as FEMNIST, Shakespeare, Sent140 and the
- * synthetic sets are shipped. The file is parsed whole (as LEAF itself loads it) into in-memory
- * client data; the JSON itself is read by the base layer's parser (fedc/base_json.h). Nothing
- * here writes files.
+ * synthetic sets are shipped (Sent140's samples are records: arrays of strings). The file is parsed
+ * whole (as LEAF itself loads it) into in-memory client data; the JSON itself is read by the base
+ * layer's parser (fedc/base_json.h). Nothing here writes files.
  */
 #include <math.h>
 #include <stdio.h>
@@ -11,8 +11,52 @@
 #include "data/data_int.h"
 #include "fedc/base_json.h"
 
+/* Whether every element of an array is a number (FEMNIST's pixels, synthetic's features). */
+static bool all_numbers(const fedc_json *v) {
+    for (size_t i = 0; i < fedc_json_count(v); i++)
+        if (fedc_json_type_of(fedc_json_at(v, i)) != FEDC_JSON_NUMBER) return false;
+    return true;
+}
+
+static fedc_status set_value(fedc_ctx *ctx, fedc_example *ex, const char *name, const fedc_json *v,
+                             bool int_scalars);
+
+/* One feature per part of a record: `name`_i for array element i, `name`_key for an object's
+ * member `key`. LEAF's Sent140 samples are such arrays: [tweet id, date, query, user, text,
+ * "training"/"test"] (the columns of Sentiment140's CSV after the polarity, which is y, plus
+ * the file they came from), so the tweet's text is x_4. */
+static fedc_status set_record(fedc_ctx *ctx, fedc_example *ex, const char *name, const fedc_json *v,
+                              bool int_scalars) {
+    bool is_object = fedc_json_type_of(v) == FEDC_JSON_OBJECT;
+    for (size_t i = 0; i < fedc_json_count(v); i++) {
+        char part[256];
+        int n;
+        if (is_object) {
+            size_t klen;
+            const char *key = fedc_json_key_at(v, i, &klen);
+            if (klen == 0 || memchr(key, '\0', klen))
+                return fedc_ctx_errorf(ctx, FEDC_STATUS_UNSUPPORTED,
+                                       "'%s' has a member whose name is empty or holds a NUL",
+                                       name);
+            n = snprintf(part, sizeof part, "%s_%.*s", name, (int)klen, key);
+        } else {
+            n = snprintf(part, sizeof part, "%s_%zu", name, i);
+        }
+        if (n < 0 || (size_t)n >= sizeof part)
+            return fedc_ctx_errorf(ctx, FEDC_STATUS_UNSUPPORTED,
+                                   "'%s': a part's feature name is longer than 255 bytes", name);
+        if (fedc_example_find(ex, part) >= 0)
+            return fedc_ctx_errorf(ctx, FEDC_STATUS_UNSUPPORTED,
+                                   "'%s': two parts are both named '%s'", name, part);
+        fedc_status st = set_value(ctx, ex, part, fedc_json_at(v, i), int_scalars);
+        if (st) return st;
+    }
+    return FEDC_STATUS_OK;
+}
+
 /* Sets feature `name` from one LEAF value: a string -> uint8 bytes, a number -> a scalar (int32
- * when integral and int_scalars, else float32), an array of numbers -> float32[n]. */
+ * when integral and int_scalars, else float32), an array of numbers -> float32[n], any other
+ * array or an object -> a record, one feature per part (set_record). */
 static fedc_status set_value(fedc_ctx *ctx, fedc_example *ex, const char *name, const fedc_json *v,
                              bool int_scalars) {
     fedc_tensor *t;
@@ -39,24 +83,21 @@ static fedc_status set_value(fedc_ctx *ctx, fedc_example *ex, const char *name, 
             ((float *)t->data)[0] = (float)num;
         return FEDC_STATUS_OK;
     }
-    if (type == FEDC_JSON_ARRAY) {
+    if (type == FEDC_JSON_ARRAY && all_numbers(v)) {
         size_t n = fedc_json_count(v);
         fedc_shape s = FEDC_SHAPE((int64_t)n);
         st = fedc_example_set(ctx, ex, name, FEDC_DTYPE_FLOAT32, &s, &t);
         if (st) return st;
         float *f = t->data;
-        for (size_t i = 0; i < n; i++) {
-            const fedc_json *e = fedc_json_at(v, i);
-            if (fedc_json_type_of(e) != FEDC_JSON_NUMBER)
-                return fedc_ctx_errorf(ctx, FEDC_STATUS_UNSUPPORTED,
-                                       "'%s' is an array whose element %zu is not a number", name,
-                                       i);
-            f[i] = (float)fedc_json_number(e);
-        }
+        for (size_t i = 0; i < n; i++)
+            f[i] = (float)fedc_json_number(fedc_json_at(v, i));
         return FEDC_STATUS_OK;
     }
+    if (type == FEDC_JSON_ARRAY || type == FEDC_JSON_OBJECT)
+        return set_record(ctx, ex, name, v, int_scalars);
     return fedc_ctx_errorf(ctx, FEDC_STATUS_UNSUPPORTED,
-                           "'%s' is not a string, number or array of numbers", name);
+                           "'%s' is %s (LEAF values are strings, numbers, arrays and records)",
+                           name, type == FEDC_JSON_BOOL ? "a boolean" : "null");
 }
 
 static fedc_status load(fedc_ctx *ctx, const char *path, const fedc_json *root,

@@ -238,6 +238,16 @@ static fedc_status stack(fedc_ctx *ctx, fedc_example *const *ex, int64_t n, fedc
                                        "batch: example %lld of the batch has other features than "
                                        "example 0 (feature '%s')",
                                        (long long)k, name);
+            /* A list of byte strings has a length per example but no fixed shape to stack
+             * along. */
+            int fi = k == 0 ? f : fedc_example_find(ex[k], name);
+            if (fedc_example_is_bytes_list(ex[k], fi))
+                return fedc_ctx_errorf(ctx, FEDC_STATUS_UNSUPPORTED,
+                                       "batch: feature '%s' of example %lld of the batch is a "
+                                       "list of %lld byte strings (batch stacks tensors of one "
+                                       "shape)",
+                                       name, (long long)k,
+                                       (long long)fedc_example_bytes_count(ex[k], fi));
             if (t->dtype != t0->dtype)
                 return fedc_ctx_errorf(ctx, FEDC_STATUS_TYPE,
                                        "batch: feature '%s' is %s in example 0 but %s in example "

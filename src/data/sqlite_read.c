@@ -152,6 +152,7 @@ typedef struct sq_client {
 
 typedef struct sq_cd {
     char *path, *split;
+    char *db_path; /* the file SQLite opens: path, or its decompressed copy */
     fedc_feature_spec *specs;
     int nspecs;
     sq_client *clients;
@@ -166,6 +167,7 @@ static void sq_cd_destroy(void *self) {
         fedc_free(c->clients[i].id);
     fedc_free(c->clients);
     fedc_free(c->path);
+    fedc_free(c->db_path);
     fedc_free(c->split);
     specs_free(c->specs, c->nspecs);
     fedc_free(c);
@@ -190,7 +192,8 @@ static fedc_status sq_cd_open(fedc_ctx *ctx, void *self, int64_t i, fedc_dataset
     if (!d->path || !d->client || (c->split && !d->split))
         st = fedc_ctx_errorf(ctx, FEDC_STATUS_OUT_OF_MEMORY, "cannot allocate a dataset");
     if (!st) st = specs_copy(ctx, c->specs, c->nspecs, &d->specs);
-    if (!st) st = open_ro(ctx, c->path, &d->db);
+    if (!st) st = open_ro(ctx, c->db_path, &d->db);
+    if (st && strcmp(c->db_path, c->path) != 0) fedc_ctx_prefixf(ctx, "%s", c->path);
     /* Without an index, a query by client_id scans the whole table for every client; the
      * rowid range found at open (clients are written contiguously) keeps it to the client's
      * own rows. */
@@ -277,11 +280,15 @@ void fedc_string_list_free(char **names, int64_t count) {
 fedc_status fedc_sqlite_splits(fedc_ctx *ctx, const char *path, char ***names, int64_t *count) {
     *names = NULL;
     *count = 0;
-    sqlite3 *db;
-    fedc_status st = open_ro(ctx, path, &db);
+    sqlite3 *db = NULL;
+    char *db_path;
+    fedc_status st = fedc__sqlite_source(ctx, path, &db_path);
+    if (st) return st;
+    st = open_ro(ctx, db_path, &db);
     if (!st) st = check_schema(ctx, db, path);
     if (!st) st = read_splits(ctx, db, path, names, count);
     sqlite3_close(db);
+    fedc_free(db_path);
     return st;
 }
 
@@ -397,7 +404,8 @@ fedc_status fedc_client_data_open_sqlite(fedc_ctx *ctx, const char *path,
         c->nspecs = c->specs ? o.nspecs : 0;
     }
     sqlite3 *db = NULL;
-    if (!st) st = open_ro(ctx, path, &db);
+    if (!st) st = fedc__sqlite_source(ctx, path, &c->db_path);
+    if (!st) st = open_ro(ctx, c->db_path, &db);
     if (!st) st = check_schema(ctx, db, path);
     if (!st) st = read_clients(ctx, db, c);
     if (!st) st = check_indexed(ctx, db, c);

@@ -218,19 +218,46 @@ static fedc_status fill_values(fedc_ctx *ctx, const list_ref *l, fedc_tensor *t)
     return FEDC_STATUS_OK;
 }
 
+/* The lengths of a bytes_list's values (nvalues of them, wire types already checked by
+ * count_values) into lengths[], and their sum into *total; with `dst`, the values are copied
+ * there one after another. */
+static fedc_status bytes_values(fedc_ctx *ctx, const list_ref *l, int64_t *lengths, int64_t *total,
+                                uint8_t *dst) {
+    reader r = l->list;
+    int64_t k = 0, sum = 0;
+    while (r.p < r.end) {
+        field f;
+        fedc_status st = read_field(ctx, &r, &f);
+        if (st) return st;
+        if (f.num != 1) continue;
+        int64_t len = (int64_t)(f.sub.end - f.sub.p);
+        if (lengths) lengths[k] = len;
+        if (dst && len) memcpy(dst + sum, f.sub.p, (size_t)len);
+        sum += len;
+        k++;
+    }
+    *total = sum;
+    return FEDC_STATUS_OK;
+}
+
 /* Produces feature `name` from its list: natural types when spec is NULL. */
 static fedc_status decode_one(fedc_ctx *ctx, const char *name, const list_ref *l,
                               const fedc_feature_spec *spec, fedc_example *ex) {
-    int64_t count = 0;
+    int64_t count = 0, nvalues = 0;
     reader first = {0};
     fedc_status st = l->kind == KIND_NONE ? FEDC_STATUS_OK : count_values(ctx, l, &count, &first);
     if (st) return st;
+    /* A bytes_list of one value is a plain uint8 tensor; any other count makes a list of byte
+     * strings, whose element count is the strings' total length. */
+    bool is_list = l->kind == KIND_BYTES && count != 1;
     if (l->kind == KIND_BYTES) {
-        if (count != 1)
-            return fedc_ctx_errorf(ctx, FEDC_STATUS_UNSUPPORTED,
-                                   "feature '%s': a bytes_list of %lld values (fedc reads one)",
-                                   name, (long long)count);
-        count = (int64_t)(first.end - first.p);
+        nvalues = count;
+        if (is_list) {
+            st = bytes_values(ctx, l, NULL, &count, NULL);
+            if (st) return st;
+        } else {
+            count = (int64_t)(first.end - first.p);
+        }
     }
     fedc_dtype dtype;
     fedc_shape shape;
@@ -266,6 +293,23 @@ static fedc_status decode_one(fedc_ctx *ctx, const char *name, const list_ref *l
         }
     }
     fedc_tensor *t;
+    if (is_list) {
+        int64_t local[32];
+        int64_t *lengths = local;
+        if (nvalues > 32) {
+            lengths = fedc_malloc((size_t)nvalues * sizeof *lengths);
+            if (!lengths)
+                return fedc_ctx_errorf(ctx, FEDC_STATUS_OUT_OF_MEMORY,
+                                       "feature '%s': cannot list %lld byte strings", name,
+                                       (long long)nvalues);
+        }
+        int64_t total;
+        st = bytes_values(ctx, l, lengths, &total, NULL);
+        if (!st) st = fedc_example_set_bytes_list(ctx, ex, name, lengths, nvalues, &t);
+        if (!st) st = bytes_values(ctx, l, lengths, &total, t->data);
+        if (lengths != local) fedc_free(lengths);
+        return st;
+    }
     st = fedc_example_set(ctx, ex, name, dtype, &shape, &t);
     if (st) return st;
     if (l->kind == KIND_BYTES) {
@@ -435,6 +479,18 @@ static int list_kind(fedc_dtype d) {
     return fedc_dtype_is_float(d) ? KIND_FLOAT : d == FEDC_DTYPE_UINT8 ? KIND_BYTES : KIND_INT64;
 }
 
+/* Size of a list of byte strings' BytesList message: one field 1 per string. */
+static size_t bytes_list_payload(const fedc_example *ex, int i) {
+    size_t payload = 0;
+    int64_t n = fedc_example_bytes_count(ex, i);
+    for (int64_t k = 0; k < n; k++) {
+        size_t len;
+        fedc_example_bytes_at(ex, i, k, &len);
+        payload += 1 + varint_size(len) + len;
+    }
+    return payload;
+}
+
 /* Bytes of the values inside a BytesList/FloatList/Int64List's field 1. */
 static size_t list_inner(const fedc_tensor *t, int kind) {
     int64_t n = fedc_tensor_numel(t);
@@ -462,7 +518,9 @@ fedc_status fedc_tf_example_encode(fedc_ctx *ctx, const fedc_example *ex, void *
     size_t features = 0;
     for (int i = 0; i < n; i++) {
         const fedc_tensor *t = fedc_example_tensor(ex, i);
-        size_t lp = list_payload(list_kind(t->dtype), list_inner(t, list_kind(t->dtype)));
+        size_t lp = fedc_example_is_bytes_list(ex, i)
+                        ? bytes_list_payload(ex, i)
+                        : list_payload(list_kind(t->dtype), list_inner(t, list_kind(t->dtype)));
         size_t feat = 1 + varint_size(lp) + lp;
         size_t klen = strlen(fedc_example_name(ex, i));
         size_t entry = 1 + varint_size(klen) + klen + 1 + varint_size(feat) + feat;
@@ -480,8 +538,9 @@ fedc_status fedc_tf_example_encode(fedc_ctx *ctx, const fedc_example *ex, void *
         const fedc_tensor *t = fedc_example_tensor(ex, i);
         int kind = list_kind(t->dtype);
         int64_t numel = fedc_tensor_numel(t);
-        size_t inner = list_inner(t, kind);
-        size_t lp = list_payload(kind, inner);
+        bool is_list = fedc_example_is_bytes_list(ex, i);
+        size_t inner = is_list ? 0 : list_inner(t, kind);
+        size_t lp = is_list ? bytes_list_payload(ex, i) : list_payload(kind, inner);
         size_t feat = 1 + varint_size(lp) + lp;
         const char *name = fedc_example_name(ex, i);
         size_t klen = strlen(name);
@@ -496,6 +555,17 @@ fedc_status fedc_tf_example_encode(fedc_ctx *ctx, const fedc_example *ex, void *
         p = put_varint(p, feat);
         *p++ = (uint8_t)(kind << 3 | WT_LEN);
         p = put_varint(p, lp);
+        if (is_list) { /* field 1 once per string */
+            for (int64_t k = 0; k < fedc_example_bytes_count(ex, i); k++) {
+                size_t len;
+                const uint8_t *v = fedc_example_bytes_at(ex, i, k, &len);
+                *p++ = 0x0a;
+                p = put_varint(p, len);
+                if (len) memcpy(p, v, len);
+                p += len;
+            }
+            continue;
+        }
         if (lp == 0) continue;
         *p++ = 0x0a; /* field 1: packed values, or the one bytes value */
         p = put_varint(p, inner);

@@ -1,6 +1,7 @@
 /* test_leaf.c — LEAF JSON client data: the shared LEAF Shakespeare files with exact ids, counts
- * and samples; FEMNIST-like numeric samples and JSON escapes; invalid JSON and wrong LEAF
- * structure reported with the file, the offset (line, column) or the user.
+ * and samples; FEMNIST-like numeric samples and JSON escapes; Sent140's records (arrays of
+ * strings) and other nested values as named features; invalid JSON and wrong LEAF structure
+ * reported with the file, the offset (line, column) or the user.
  */
 #include <stdio.h>
 #include <string.h>
@@ -134,12 +135,24 @@ TEST(bad_json_and_bad_leaf) {
                   FEDC_STATUS_CORRUPT);
     ASSERT_CONTAINS(fedc_ctx_message(ctx), "\"num_samples\" has 2 entries for 1 users");
     ASSERT_STATUS(open_text(ctx,
-                            "{\"users\": [\"u\"], \"user_data\": {\"u\": {\"x\": [1, [\"s\"]], "
-                            "\"y\": [1, 2]}}}",
+                            "{\"users\": [\"u\"], \"user_data\": {\"u\": {\"x\": [1, [\"s\", "
+                            "[2, true]]], \"y\": [1, 2]}}}",
                             &cd, path, sizeof path),
                   FEDC_STATUS_UNSUPPORTED);
-    ASSERT_CONTAINS(fedc_ctx_message(ctx), "user 'u', sample 1: 'x' is an array whose element 0 "
-                                           "is not a number");
+    ASSERT_CONTAINS(fedc_ctx_message(ctx), "user 'u', sample 1: 'x_1_1' is a boolean");
+    ASSERT_STATUS(open_text(ctx,
+                            "{\"users\": [\"u\"], \"user_data\": {\"u\": {\"x\": [null], "
+                            "\"y\": [1]}}}",
+                            &cd, path, sizeof path),
+                  FEDC_STATUS_UNSUPPORTED);
+    ASSERT_CONTAINS(fedc_ctx_message(ctx), "user 'u', sample 0: 'x' is null");
+    /* A member named like a position: two parts would share one feature name. */
+    ASSERT_STATUS(open_text(ctx,
+                            "{\"users\": [\"u\"], \"user_data\": {\"u\": {\"x\": [{\"a_0\": "
+                            "\"p\", \"a\": [\"q\"]}], \"y\": [1]}}}",
+                            &cd, path, sizeof path),
+                  FEDC_STATUS_UNSUPPORTED);
+    ASSERT_CONTAINS(fedc_ctx_message(ctx), "'x_a': two parts are both named 'x_a_0'");
     remove(path);
     ASSERT_STATUS(fedc_client_data_open_leaf(ctx, path, &cd), FEDC_STATUS_IO);
 }
@@ -173,5 +186,119 @@ TEST(mutated_json_never_crashes) {
     }
     ASSERT_LT(ok, 300);
     ASSERT_GT(ok, 0);
+    remove(path);
+}
+
+/* LEAF's Sent140 (data/sent140/preprocess/data_to_json.py): each x is the Sentiment140 CSV row
+ * after the polarity — tweet id, date, query, user, text — plus the file it came from; y is 1
+ * for a positive tweet (polarity 4), else 0. Hand-written in that format. */
+static const char kSent140[] =
+    "{\"users\": [\"zoe_k\", \"amy\"], \"num_samples\": [2, 1], \"user_data\": {"
+    "\"zoe_k\": {\"x\": [[\"1467810369\", \"Mon Apr 06 22:19:45 PDT 2009\", \"NO_QUERY\", "
+    "\"zoe_k\", \"is upset that he can't update his Facebook \\\"by texting\\\" it...\", "
+    "\"training\"], [\"1467810672\", \"Mon Apr 06 22:19:49 PDT 2009\", \"NO_QUERY\", \"zoe_k\", "
+    "\"caf\\u00e9 time \\ud83d\\ude00\", \"test\"]], \"y\": [0, 1]}, "
+    "\"amy\": {\"x\": [[\"1467811184\", \"Mon Apr 06 22:19:57 PDT 2009\", \"NO_QUERY\", \"amy\", "
+    "\"\", \"training\"]], \"y\": [1]}}}";
+
+TEST(sent140_records_become_named_string_features) {
+    char path[512];
+    fedc_client_data *cd;
+    ASSERT_OK(open_text(ctx, kSent140, &cd, path, sizeof path));
+    ASSERT_EQ(fedc_client_data_num_clients(cd), 2);
+    ASSERT_STREQ(fedc_client_data_client_id(cd, 0), "amy");
+    ASSERT_EQ(fedc_client_data_num_examples(cd, 1), 2);
+    fedc_dataset *ds;
+    ASSERT_OK(fedc_client_data_open_id(ctx, cd, "zoe_k", &ds));
+    fedc_example *ex;
+    ASSERT_OK(fedc_example_create(ctx, &ex));
+    bool got;
+    ASSERT_OK(fedc_dataset_next(ctx, ds, ex, &got));
+    ASSERT_TRUE(got);
+    ASSERT_EQ(fedc_example_count(ex), 7);
+    static const char *const names[] = {"x_0", "x_1", "x_2", "x_3", "x_4", "x_5", "y"};
+    for (int i = 0; i < 7; i++)
+        ASSERT_STREQ(fedc_example_name(ex, i), names[i]);
+    ASSERT_TRUE(bytes_eq(fedc_example_get(ex, "x_0"), "1467810369"));
+    ASSERT_TRUE(bytes_eq(fedc_example_get(ex, "x_1"), "Mon Apr 06 22:19:45 PDT 2009"));
+    ASSERT_TRUE(bytes_eq(fedc_example_get(ex, "x_2"), "NO_QUERY"));
+    ASSERT_TRUE(bytes_eq(fedc_example_get(ex, "x_3"), "zoe_k"));
+    ASSERT_TRUE(bytes_eq(fedc_example_get(ex, "x_4"),
+                         "is upset that he can't update his Facebook \"by texting\" it..."));
+    ASSERT_TRUE(bytes_eq(fedc_example_get(ex, "x_5"), "training"));
+    const fedc_tensor *y = fedc_example_get(ex, "y");
+    ASSERT_EQ(y->dtype, FEDC_DTYPE_INT32);
+    ASSERT_EQ(y->shape.rank, 0);
+    ASSERT_EQ(((const int32_t *)y->data)[0], 0);
+    ASSERT_OK(fedc_dataset_next(ctx, ds, ex, &got));
+    ASSERT_TRUE(bytes_eq(fedc_example_get(ex, "x_4"), "caf\xc3\xa9 time \xf0\x9f\x98\x80"));
+    ASSERT_TRUE(bytes_eq(fedc_example_get(ex, "x_5"), "test"));
+    ASSERT_EQ(((const int32_t *)fedc_example_get(ex, "y")->data)[0], 1);
+    ASSERT_OK(fedc_dataset_next(ctx, ds, ex, &got));
+    ASSERT_FALSE(got);
+    fedc_dataset_destroy(ds);
+
+    /* An empty text is an empty byte string, not a missing feature. */
+    ASSERT_OK(fedc_client_data_open_id(ctx, cd, "amy", &ds));
+    ASSERT_OK(fedc_dataset_next(ctx, ds, ex, &got));
+    ASSERT_TRUE(bytes_eq(fedc_example_get(ex, "x_4"), ""));
+
+    /* The examples go into a TFF SQLite file and come back unchanged. */
+    char db[512];
+    scratch_path(db, sizeof db, "sent140.sqlite");
+    fedc_sqlite_writer *w;
+    ASSERT_OK(fedc_sqlite_writer_create(ctx, db, &w));
+    ASSERT_OK(fedc_sqlite_writer_add(ctx, w, "train", "amy", ex));
+    ASSERT_OK(fedc_sqlite_writer_finish(ctx, w));
+    fedc_sqlite_writer_destroy(w);
+    fedc_client_data *back;
+    ASSERT_OK(fedc_client_data_open_sqlite(ctx, db, NULL, &back));
+    fedc_dataset *bds;
+    fedc_example *bex;
+    ASSERT_OK(fedc_example_create(ctx, &bex));
+    ASSERT_OK(fedc_client_data_open_id(ctx, back, "amy", &bds));
+    ASSERT_OK(fedc_dataset_next(ctx, bds, bex, &got));
+    ASSERT_TRUE(got);
+    ASSERT_TRUE(bytes_eq(fedc_example_get(bex, "x_1"), "Mon Apr 06 22:19:57 PDT 2009"));
+    ASSERT_TRUE(bytes_eq(fedc_example_get(bex, "x_4"), ""));
+    fedc_dataset_destroy(bds);
+    fedc_example_destroy(bex);
+    fedc_client_data_destroy(back);
+    remove(db);
+
+    fedc_dataset_destroy(ds);
+    fedc_example_destroy(ex);
+    fedc_client_data_destroy(cd);
+    remove(path);
+}
+
+TEST(records_as_objects_and_nested_arrays) {
+    char path[512];
+    fedc_client_data *cd;
+    ASSERT_OK(open_text(ctx,
+                        "{\"users\": [\"u\"], \"user_data\": {\"u\": {\"x\": [{\"text\": \"hi\", "
+                        "\"pos\": [1, 2.5], \"meta\": [\"a\", 7]}], \"y\": [[\"neg\", 3]]}}}",
+                        &cd, path, sizeof path));
+    fedc_dataset *ds;
+    ASSERT_OK(fedc_client_data_open(ctx, cd, 0, &ds));
+    fedc_example *ex;
+    ASSERT_OK(fedc_example_create(ctx, &ex));
+    bool got;
+    ASSERT_OK(fedc_dataset_next(ctx, ds, ex, &got));
+    ASSERT_TRUE(bytes_eq(fedc_example_get(ex, "x_text"), "hi"));
+    const fedc_tensor *pos = fedc_example_get(ex, "x_pos");
+    ASSERT_EQ(pos->dtype, FEDC_DTYPE_FLOAT32);
+    ASSERT_EQ(pos->shape.dims[0], 2);
+    ASSERT_NEAR(((const float *)pos->data)[1], 2.5, 0);
+    ASSERT_TRUE(bytes_eq(fedc_example_get(ex, "x_meta_0"), "a"));
+    const fedc_tensor *seven = fedc_example_get(ex, "x_meta_1");
+    ASSERT_EQ(seven->dtype, FEDC_DTYPE_FLOAT32); /* x's numbers are float, as before */
+    ASSERT_NEAR(((const float *)seven->data)[0], 7, 0);
+    ASSERT_TRUE(bytes_eq(fedc_example_get(ex, "y_0"), "neg"));
+    ASSERT_EQ(fedc_example_get(ex, "y_1")->dtype, FEDC_DTYPE_INT32); /* y's integral: int32 */
+    ASSERT_NULL(fedc_example_get(ex, "x"));
+    fedc_dataset_destroy(ds);
+    fedc_example_destroy(ex);
+    fedc_client_data_destroy(cd);
     remove(path);
 }

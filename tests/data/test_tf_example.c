@@ -232,18 +232,6 @@ TEST(corrupt_input_is_an_error_never_a_crash) {
     fedc_example_destroy(ex);
 }
 
-TEST(several_bytes_values_are_unsupported) {
-    /* feature "s": bytes_list{value: "a", value: "b"} */
-    static const uint8_t msg[] = {0x0a, 0x10, 0x0a, 0x0e, 0x0a, 0x01, 's',  0x12, 0x09,
-                                  0x0a, 0x07, 0x0a, 0x01, 'a',  0x0a, 0x02, 'b',  'c'};
-    fedc_example *ex;
-    ASSERT_OK(fedc_example_create(ctx, &ex));
-    ASSERT_STATUS(fedc_tf_example_decode(ctx, msg, sizeof msg, NULL, 0, ex),
-                  FEDC_STATUS_UNSUPPORTED);
-    ASSERT_CONTAINS(fedc_ctx_message(ctx), "feature 's': a bytes_list of 2 values");
-    fedc_example_destroy(ex);
-}
-
 TEST(many_features_come_back_in_name_order) {
     fedc_example *ex, *back;
     ASSERT_OK(fedc_example_create(ctx, &ex));

@@ -1,6 +1,8 @@
 /* test_cli_data.c — `fedc data` as a script sees it: import (CSV, IDX, a play), info, head and
  * split, their output and exit codes, and bad input (missing files, a file that is not SQLite,
- * an unknown client, ragged CSV, bad flags). Runs the binary named by $FEDC_TOOL. */
+ * an unknown client, ragged CSV, bad flags), TFF's compressed .sqlite.lzma files. Runs the binary
+ * named by $FEDC_TOOL. */
+#include <lzma.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fedc/data.h"
 #include "harness/harness.h"
 
 enum { OUT_SIZE = 1 << 16 };
@@ -271,4 +274,73 @@ TEST(cifar10_import) {
     ASSERT_EQ(run_tool(out, sizeof out, "data import cifar100 %s -o %s", bin, db), 1);
     ASSERT_CONTAINS(out, "not a whole number of 3074-byte CIFAR-100 records");
     unlink(bin);
+}
+
+/* TFF's downloads are NAME.sqlite.lzma: info reads one as it reads the plain file, and a cut one
+ * fails with exit 1 naming the file and how far the stream got. */
+TEST(info_on_a_compressed_tff_file) {
+    static char out[OUT_SIZE];
+    char path[512], lz[512], copy[600], meta[620];
+    snprintf(path, sizeof path, "%s/tff-sqlite/emnist_sample.sqlite", fedc_test_data_dir());
+    if (access(path, R_OK)) SKIP("%s is missing", path);
+    FILE *f = fopen(path, "rb");
+    ASSERT_NOT_NULL(f);
+    static uint8_t in[4 << 20], packed[4 << 20];
+    size_t n = fread(in, 1, sizeof in, f), size = 0;
+    fclose(f);
+    ASSERT_LT(n, sizeof in);
+    ASSERT_EQ(
+        lzma_easy_buffer_encode(1, LZMA_CHECK_CRC64, NULL, in, n, packed, &size, sizeof packed),
+        LZMA_OK);
+    scratch(lz, sizeof lz, "emnist.sqlite.lzma");
+    snprintf(copy, sizeof copy, "%s.fedc.sqlite", lz);
+    snprintf(meta, sizeof meta, "%s.meta", copy);
+    unlink(copy);
+    unlink(meta);
+    f = fopen(lz, "wb");
+    ASSERT_NOT_NULL(f);
+    ASSERT_EQ(fwrite(packed, 1, size, f), size);
+    fclose(f);
+    ASSERT_EQ(run_tool(out, sizeof out, "data info %s", lz), 0);
+    ASSERT_CONTAINS(out, "digits_only_train       12        415      18      19      38      47");
+    ASSERT_CONTAINS(out, "features: label int64[1], pixels float32[784]");
+    ASSERT_EQ(run_tool(out, sizeof out, "data head %s --client f0230_15 -n 1", lz), 0);
+    ASSERT_CONTAINS(out, "label");
+    unlink(copy);
+    unlink(meta);
+
+    f = fopen(lz, "wb");
+    ASSERT_NOT_NULL(f);
+    ASSERT_EQ(fwrite(packed, 1, size / 4, f), size / 4);
+    fclose(f);
+    ASSERT_EQ(run_tool(out, sizeof out, "data info %s", lz), 1);
+    ASSERT_CONTAINS(out, lz);
+    ASSERT_CONTAINS(out, "truncated");
+    ASSERT_EQ(access(copy, F_OK), -1);
+    unlink(lz);
+}
+
+/* A bytes_list of several values (a post's tags) is shown as its strings. */
+TEST(head_shows_a_list_of_strings) {
+    static char out[OUT_SIZE];
+    char db[512];
+    scratch(db, sizeof db, "tags.sqlite");
+    fedc_example *ex;
+    ASSERT_OK(fedc_example_create(ctx, &ex));
+    static const int64_t lengths[3] = {1, 9, 6};
+    fedc_tensor *t;
+    ASSERT_OK(fedc_example_set_bytes_list(ctx, ex, "tags", lengths, 3, &t));
+    memcpy(t->data, "cfederatedsqlite", 16);
+    fedc_sqlite_writer *w;
+    ASSERT_OK(fedc_sqlite_writer_create(ctx, db, &w));
+    ASSERT_OK(fedc_sqlite_writer_add(ctx, w, "train", "u1", ex));
+    ASSERT_OK(fedc_sqlite_writer_finish(ctx, w));
+    fedc_sqlite_writer_destroy(w);
+    fedc_example_destroy(ex);
+    ASSERT_EQ(run_tool(out, sizeof out, "data head %s --client u1", db), 0);
+    ASSERT_CONTAINS(out, "tags");
+    ASSERT_CONTAINS(out, "3 strings: [\"c\", \"federated\", \"sqlite\"]");
+    ASSERT_EQ(run_tool(out, sizeof out, "data info %s", db), 0);
+    ASSERT_CONTAINS(out, "features: tags uint8[16] (a list of 3 byte strings)");
+    unlink(db);
 }

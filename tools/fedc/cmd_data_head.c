@@ -19,6 +19,24 @@ static bool is_text(const fedc_tensor *t) {
     return true;
 }
 
+/* Prints up to `room` bytes of b as a quoted string; returns the bytes printed. */
+static int64_t print_quoted(const unsigned char *b, int64_t n, int64_t room) {
+    putchar('"');
+    int64_t k = 0;
+    for (; k < n && k < room; k++) {
+        if (b[k] == '\n')
+            printf("\\n");
+        else if (b[k] == '\t')
+            printf("\\t");
+        else if (b[k] == '"' || b[k] == '\\')
+            printf("\\%c", b[k]);
+        else
+            putchar(b[k]);
+    }
+    printf("\"%s", n > room ? "..." : "");
+    return k;
+}
+
 static void print_feature(const fedc_example *ex, int i) {
     const fedc_tensor *t = fedc_example_tensor(ex, i);
     char shape[128];
@@ -29,20 +47,26 @@ static void print_feature(const fedc_example *ex, int i) {
     if ((size_t)n < sizeof shape) snprintf(shape + n, sizeof shape - (size_t)n, "]");
     printf("  %-14s %-16s", fedc_example_name(ex, i), shape);
     int64_t numel = fedc_tensor_numel(t);
-    if (is_text(t) && numel > 0) {
-        printf(" \"");
-        const unsigned char *b = t->data;
-        for (int64_t k = 0; k < numel && k < SHOW_TEXT; k++) {
-            if (b[k] == '\n')
-                printf("\\n");
-            else if (b[k] == '\t')
-                printf("\\t");
-            else if (b[k] == '"' || b[k] == '\\')
-                printf("\\%c", b[k]);
-            else
-                putchar(b[k]);
+    if (fedc_example_is_bytes_list(ex, i)) { /* a list of byte strings: each one quoted */
+        int64_t count = fedc_example_bytes_count(ex, i), room = SHOW_TEXT;
+        printf(" %lld strings: [", (long long)count);
+        for (int64_t k = 0; k < count; k++) {
+            if (room <= 0) {
+                printf(", ...");
+                break;
+            }
+            size_t len;
+            const unsigned char *b = fedc_example_bytes_at(ex, i, k, &len);
+            if (k) printf(", ");
+            room -= print_quoted(b, (int64_t)len, room) + 4;
         }
-        printf("\"%s\n", numel > SHOW_TEXT ? "..." : "");
+        printf("]\n");
+        return;
+    }
+    if (is_text(t) && numel > 0) {
+        putchar(' ');
+        print_quoted(t->data, numel, SHOW_TEXT);
+        printf("\n");
         return;
     }
     double lo = 0, hi = 0, sum = 0;

@@ -33,7 +33,10 @@ static void describe(const fedc_example *ex, int i, char *buf, size_t size) {
     for (int d = 0; d < t->shape.rank && n > 0 && (size_t)n < size; d++)
         n += snprintf(buf + n, size - (size_t)n, "%s%lld", d ? "," : "",
                       (long long)t->shape.dims[d]);
-    if (n > 0 && (size_t)n < size) snprintf(buf + n, size - (size_t)n, "]");
+    if (n > 0 && (size_t)n < size) n += snprintf(buf + n, size - (size_t)n, "]");
+    if (n > 0 && (size_t)n < size && fedc_example_is_bytes_list(ex, i))
+        snprintf(buf + n, size - (size_t)n, " (a list of %lld byte strings)",
+                 (long long)fedc_example_bytes_count(ex, i));
 }
 
 /* The example's label: feature `name` (or "label", then "y"), one integer value in range. */
@@ -125,10 +128,12 @@ int fedc_cmd_data_info(int argc, char **argv) {
                "Prints a TFF ClientData SQLite file's splits (clients, examples, per-client size\n"
                "quantiles), its features, and the label distribution per split (read from every\n"
                "example's integer feature NAME, by default 'label' or else 'y'; --no-labels\n"
-               "skips reading the examples).\n"
+               "skips reading the examples). TFF's compressed downloads (FILE.sqlite.lzma, xz or\n"
+               "lzma) are read directly through a cached decompressed copy.\n"
                "\n"
                "example:\n"
-               "  fedc data info mnist.sqlite\n");
+               "  fedc data info mnist.sqlite\n"
+               "  fedc data info emnist_all.sqlite.lzma\n");
         return FEDC_EXIT_OK;
     }
     const char *path = NULL, *label = NULL;
