@@ -218,11 +218,11 @@ TEST(the_magic_tells_binary_from_text) {
     ASSERT_FALSE(fedc_comp_is_binary(bin, 9));
     ASSERT_FALSE(fedc_comp_is_binary(NULL, 0));
     fedc_comp *back;
-    ASSERT_STATUS(FEDC_STATUS_CORRUPT,
-                  fedc_comp_from_binary(ctx, kForms[0], strlen(kForms[0]), "f.fc", &back));
+    ASSERT_STATUS(fedc_comp_from_binary(ctx, kForms[0], strlen(kForms[0]), "f.fc", &back),
+                  FEDC_STATUS_CORRUPT);
     ASSERT_NULL(back);
     ASSERT_CONTAINS(fedc_ctx_message(ctx), "f.fc: byte offset 0: not the binary form");
-    ASSERT_STATUS(FEDC_STATUS_CORRUPT, fedc_comp_from_binary(ctx, NULL, 0, NULL, &back));
+    ASSERT_STATUS(fedc_comp_from_binary(ctx, NULL, 0, NULL, &back), FEDC_STATUS_CORRUPT);
     ASSERT_CONTAINS(fedc_ctx_message(ctx), "computation.pb: byte offset 0:");
     fedc_free(bin);
     fedc_comp_destroy(c);
@@ -254,7 +254,7 @@ TEST(every_truncation_is_an_error) {
             continue;
         }
         ASSERT_NULL(back);
-        ASSERT_STATUS(FEDC_STATUS_CORRUPT, st);
+        ASSERT_STATUS(st, FEDC_STATUS_CORRUPT);
         ASSERT_CONTAINS(fedc_ctx_message(ctx), "computation.pb: byte offset ");
     }
     fedc_free(bin);
@@ -463,7 +463,7 @@ TEST(deep_nesting_is_an_error_not_a_crash) {
     size_t len;
     ASSERT_OK(fedc_pb_writer_finish(ctx, &w, "image", &bin, &len));
     fedc_comp *back;
-    ASSERT_STATUS(FEDC_STATUS_INVALID_ARGUMENT, fedc_comp_from_binary(ctx, bin, len, NULL, &back));
+    ASSERT_STATUS(fedc_comp_from_binary(ctx, bin, len, NULL, &back), FEDC_STATUS_INVALID_ARGUMENT);
     ASSERT_CONTAINS(fedc_ctx_message(ctx), "nodes nested deeper than 400");
     fedc_free(bin);
 }
