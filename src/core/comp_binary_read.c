@@ -494,8 +494,8 @@ static fedc_status read_literal(decoder *d, const reader *m, const field *kf, fe
     return FEDC_STATUS_OK;
 }
 
-/* A message whose fields are one string (field 1) and maybe a type (2) and bytes (3): Reference,
- * Intrinsic, Builtin, Data, Native. */
+/* A message whose fields are a string (field 1) and, up to field `last`, a type (2) and bytes
+ * (3): Reference, Intrinsic, Builtin (last 1), Data (2), Native (3). Later fields are skipped. */
 typedef struct simple {
     const char *name;
     field type;
@@ -505,13 +505,14 @@ typedef struct simple {
 } simple;
 
 static fedc_status read_simple(decoder *d, const reader *k0, const char *message, const char *role,
-                               bool one_line, simple *s) {
+                               bool one_line, uint32_t last, simple *s) {
     memset(s, 0, sizeof *s);
     reader k = *k0;
     fedc_status st = FEDC_STATUS_OK;
     while (!st && fedc_pb_reader_more(&k)) {
         field f;
         if ((st = next(d, &k, &f))) break;
+        if (f.num > last) continue;
         if (f.num == 1) {
             if (!(st = expect(d, &k, &f, FEDC_PB_LEN, message)))
                 st = get_string(d, &k, &f, role, one_line, &s->name);
@@ -531,7 +532,7 @@ static fedc_status read_kind(decoder *d, const reader *m, const field *kf, fedc_
     switch ((fedc_node_kind)(kf->num - FEDC__BIN_NODE_FIRST_KIND)) {
     case FEDC_NODE_REFERENCE: {
         simple s;
-        if ((st = read_simple(d, &k, "Reference", "a reference", false, &s)) ||
+        if ((st = read_simple(d, &k, "Reference", "a reference", false, 1, &s)) ||
             (st = check_binding(d, m, kf->at, "a reference", s.name)))
             return st;
         n = fedc_node_reference(c, s.name);
@@ -668,7 +669,7 @@ static fedc_status read_kind(decoder *d, const reader *m, const field *kf, fedc_
     case FEDC_NODE_INTRINSIC: {
         simple s;
         fedc_intrinsic in;
-        if ((st = read_simple(d, &k, "Intrinsic", "an intrinsic's name", false, &s))) return st;
+        if ((st = read_simple(d, &k, "Intrinsic", "an intrinsic's name", false, 1, &s))) return st;
         if (!s.name || !fedc_intrinsic_lookup(s.name, &in))
             return bad(d, m, kf->at, FEDC_STATUS_INVALID_ARGUMENT, "unknown intrinsic '%s'",
                        s.name ? s.name : "");
@@ -681,7 +682,8 @@ static fedc_status read_kind(decoder *d, const reader *m, const field *kf, fedc_
         bool native = kf->num - FEDC__BIN_NODE_FIRST_KIND == FEDC_NODE_NATIVE;
         simple s;
         if ((st = read_simple(d, &k, native ? "Native" : "Data",
-                              native ? "a native function's name" : "a data URI", true, &s)))
+                              native ? "a native function's name" : "a data URI", true,
+                              native ? 3 : 2, &s)))
             return st;
         if (!s.name)
             return bad(d, m, kf->at, FEDC_STATUS_INVALID_ARGUMENT, "%s without a %s",
@@ -717,7 +719,7 @@ static fedc_status read_kind(decoder *d, const reader *m, const field *kf, fedc_
     }
     case FEDC_NODE_BUILTIN: {
         simple s;
-        if ((st = read_simple(d, &k, "Builtin", "a builtin's name", false, &s))) return st;
+        if ((st = read_simple(d, &k, "Builtin", "a builtin's name", false, 1, &s))) return st;
         if (!s.name || !fedc_builtin_exists(s.name))
             return bad(d, m, kf->at, FEDC_STATUS_INVALID_ARGUMENT, "unknown builtin '%s'",
                        s.name ? s.name : "");
