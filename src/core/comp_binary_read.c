@@ -450,22 +450,30 @@ static fedc_status read_literal(decoder *d, const reader *m, const field *kf, fe
     if (st) return st;
     if (dtype == FEDC_DTYPE_COUNT)
         return bad(d, m, kf->at, FEDC_STATUS_TYPE, "a literal without a dtype");
-    size_t got = have_content ? fedc_pb_reader_left(&content.sub) : 0;
-    /* expected bytes, stopping at the first product that cannot match what is there */
-    uint64_t want = fedc_dtype_size(dtype);
-    bool overflow = false;
+    /* Strides and element counts are int64 products of the dims (zeros aside, as a stride
+     * skips them): a shape whose product overflows cannot be a tensor even with no elements. */
+    uint64_t product = fedc_dtype_size(dtype);
     for (int i = 0; i < shape.rank; i++) {
         uint64_t dim = (uint64_t)shape.dims[i];
-        if (dim != 0 && want > UINT64_MAX / dim) overflow = true;
-        want = overflow ? 0 : want * dim;
+        if (dim != 0 && product > (uint64_t)INT64_MAX / dim) {
+            char s[160];
+            fedc_shape_format(&shape, s, sizeof s);
+            return bad(d, m, kf->at, FEDC_STATUS_INVALID_ARGUMENT,
+                       "a literal of dtype %s and shape %s is too large", fedc_dtype_name(dtype),
+                       s);
+        }
+        if (dim != 0) product *= dim;
     }
-    if (overflow || want != got) {
+    size_t got = have_content ? fedc_pb_reader_left(&content.sub) : 0;
+    uint64_t want = product;
+    for (int i = 0; i < shape.rank; i++)
+        if (shape.dims[i] == 0) want = 0;
+    if (want != got) {
         char s[160];
         fedc_shape_format(&shape, s, sizeof s);
         return bad(d, m, kf->at, FEDC_STATUS_INVALID_ARGUMENT,
-                   "a %s literal of shape %s holds %zu bytes, not %s%llu", fedc_dtype_name(dtype),
-                   s, got, overflow ? "more than " : "",
-                   overflow ? (unsigned long long)UINT64_MAX : (unsigned long long)want);
+                   "a literal of dtype %s and shape %s holds %zu bytes, not %llu",
+                   fedc_dtype_name(dtype), s, got, (unsigned long long)want);
     }
     if (dtype == FEDC_DTYPE_BOOL)
         for (size_t i = 0; i < got; i++)

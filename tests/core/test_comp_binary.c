@@ -415,8 +415,12 @@ TEST(bad_images_name_the_byte_offset) {
                  "computation.pb: byte offset 31: rank above FEDC_MAX_RANK (6)");
     one_node(&w, 8, "\x08\x01\x12\x01\x02\x1a\x04\x00\x00\x00\x00", 11);
     expect_image(ctx, &w, FEDC_STATUS_INVALID_ARGUMENT,
-                 "computation.pb: byte offset 19: a float32 literal of shape [2] holds 4 bytes, "
-                 "not 8");
+                 "computation.pb: byte offset 19: a literal of dtype float32 and shape [2] holds 4 "
+                 "bytes, not 8");
+    one_node(&w, 8, "\x08\x03\x12\x0d\x00\x80\x80\x80\x80\x80\x20\x80\x80\x80\x80\x80\x20", 17);
+    expect_image(ctx, &w, FEDC_STATUS_INVALID_ARGUMENT,
+                 "computation.pb: byte offset 19: a literal of dtype int32 and shape "
+                 "[0,1099511627776,1099511627776] is too large");
     one_node(&w, 8, "\x08\x0a\x1a\x01\x02", 5);
     expect_image(ctx, &w, FEDC_STATUS_INVALID_ARGUMENT,
                  "computation.pb: byte offset 25: bool literal element 0 is 2, not 0 or 1");
