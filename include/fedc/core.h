@@ -337,7 +337,8 @@ fedc_status fedc_comp_to_binary(fedc_ctx *ctx, const fedc_comp *comp, void **out
  *   INVALID_ARGUMENT: a tree this library cannot build (a node or type with no kind, a Call
  *     without a function, a missing operand, a name that is not an identifier or is reserved,
  *     a definition given twice, an unknown intrinsic or builtin, a literal whose byte count
- *     does not match its shape, nesting deeper than 400);
+ *     does not match its shape or whose shape overflows, an empty literal of more than 2^20
+ *     empty arrays, nesting deeper than 400);
  *   TYPE: a type that breaks the rules (an unknown dtype, rank above FEDC_MAX_RANK, a bad
  *     dimension, a federated member that is federated, a bad sequence element, duplicate field
  *     names, an unspecified placement);

@@ -20,6 +20,10 @@ enum { FEDC__BIN_VERSION_MAJOR = 1, FEDC__BIN_VERSION_MINOR = 0 };
  * parser's limit, so that every module read can be printed and parsed back. */
 enum { FEDC__BIN_MAX_DEPTH = 400 };
 
+/* The most empty arrays an empty literal may hold (the product of its dims before the first 0):
+ * its text has a pair of brackets for each, and the image has no bytes for any. */
+enum { FEDC__BIN_MAX_EMPTY_ARRAYS = 1 << 20 };
+
 enum { /* Module */
        FEDC__BIN_MODULE_MAGIC = 1,
        FEDC__BIN_MODULE_VERSION_MAJOR = 2,

@@ -465,9 +465,23 @@ static fedc_status read_literal(decoder *d, const reader *m, const field *kf, fe
         if (dim != 0) product *= dim;
     }
     size_t got = have_content ? fedc_pb_reader_left(&content.sub) : 0;
-    uint64_t want = product;
-    for (int i = 0; i < shape.rank; i++)
-        if (shape.dims[i] == 0) want = 0;
+    /* An empty literal prints one pair of brackets per empty array: [[], []] for [2, 0]. Its
+     * text grows with the dims before the first 0, which cost no bytes here; bound them so that
+     * printing stays proportional to what a text form could hold. */
+    uint64_t want = product, outer = 1;
+    for (int i = 0; i < shape.rank && want; i++) {
+        if (shape.dims[i] == 0)
+            want = 0;
+        else
+            outer *= (uint64_t)shape.dims[i];
+    }
+    if (want == 0 && outer > FEDC__BIN_MAX_EMPTY_ARRAYS) {
+        char s[160];
+        fedc_shape_format(&shape, s, sizeof s);
+        return bad(d, m, kf->at, FEDC_STATUS_INVALID_ARGUMENT,
+                   "an empty literal of shape %s holds more than %d empty arrays", s,
+                   FEDC__BIN_MAX_EMPTY_ARRAYS);
+    }
     if (want != got) {
         char s[160];
         fedc_shape_format(&shape, s, sizeof s);

@@ -421,6 +421,10 @@ TEST(bad_images_name_the_byte_offset) {
     expect_image(ctx, &w, FEDC_STATUS_INVALID_ARGUMENT,
                  "computation.pb: byte offset 19: a literal of dtype int32 and shape "
                  "[0,1099511627776,1099511627776] is too large");
+    one_node(&w, 8, "\x08\x03\x12\x05\x80\x80\x80\x01\x00", 9);
+    expect_image(ctx, &w, FEDC_STATUS_INVALID_ARGUMENT,
+                 "computation.pb: byte offset 19: an empty literal of shape [2097152,0] holds more "
+                 "than 1048576 empty arrays");
     one_node(&w, 8, "\x08\x0a\x1a\x01\x02", 5);
     expect_image(ctx, &w, FEDC_STATUS_INVALID_ARGUMENT,
                  "computation.pb: byte offset 25: bool literal element 0 is 2, not 0 or 1");
