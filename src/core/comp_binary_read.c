@@ -794,7 +794,6 @@ static fedc_status read_definition(decoder *d, const reader *m, const field *df)
     field value = {0};
     bool have_value = false;
     int line = 0, col = 0;
-    bool have_pos = false;
     while (!st && fedc_pb_reader_more(&r)) {
         field f;
         if ((st = next(d, &r, &f))) break;
@@ -805,7 +804,6 @@ static fedc_status read_definition(decoder *d, const reader *m, const field *df)
             st = keep(d, &r, &f, "Definition", &value, &have_value);
         else if (f.num == FEDC__BIN_DEF_POSITION) {
             st = read_position(d, &r, &f, &line, &col);
-            have_pos = true;
         }
     }
     if (st || (st = check_binding(d, m, df->at, "a definition", name))) return st;
@@ -818,11 +816,11 @@ static fedc_status read_definition(decoder *d, const reader *m, const field *df)
     fedc_node *node;
     if ((st = read_node(d, &r, &value, &node))) return st;
     if ((st = fedc_comp_define(d->ctx, d->comp, name, node))) return st;
-    if (have_pos) {
-        fedc_def *def = &d->comp->defs[d->comp->ndefs - 1];
-        def->line = line;
-        def->col = col;
-    }
+    /* the definition's own position, or none: not its node's, which fedc_comp_define copies,
+     * so that what is written back is what was read */
+    fedc_def *def = &d->comp->defs[d->comp->ndefs - 1];
+    def->line = line;
+    def->col = col;
     return FEDC_STATUS_OK;
 }
 
