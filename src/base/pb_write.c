@@ -105,21 +105,26 @@ void fedc_pb_write_fixed64(fedc_pb_writer *w, uint32_t num, uint64_t v) {
 
 size_t fedc_pb_writer_begin(fedc_pb_writer *w, uint32_t num) {
     fedc_pb_write_key(w, num, FEDC_PB_LEN);
+    /* one byte for the length: enough for payloads below 128 bytes, the common case */
+    uint8_t placeholder = 0;
+    fedc_pb_write_raw(w, &placeholder, 1);
     return w->len;
 }
 
 void fedc_pb_writer_end(fedc_pb_writer *w, size_t mark) {
     if (w->oom) return;
-    assert(mark <= w->len);
+    assert(mark >= 1 && mark <= w->len);
     size_t payload = w->len - mark;
-    size_t k = fedc_pb_varint_size(payload);
-    if (!reserve(w, k)) return;
-    /* The payload moves up by the length's size; the length goes where it was. Each enclosing
-     * message moves it again, which costs O(bytes x depth): fine for the shallow messages fedc
-     * writes, and it saves a separate pass to compute sizes. */
-    memmove(w->buf + mark + k, w->buf + mark, payload);
-    fedc_pb_put_varint(w->buf + mark, payload);
-    w->len += k;
+    size_t extra = fedc_pb_varint_size(payload) - 1;
+    if (extra > 0) {
+        if (!reserve(w, extra)) return;
+        /* A longer length moves the payload up. Each enclosing message of 128 bytes or more
+         * moves it again, O(bytes x depth): fine for the shallow messages fedc writes, and it
+         * saves a separate pass to compute sizes. */
+        memmove(w->buf + mark + extra, w->buf + mark, payload);
+        w->len += extra;
+    }
+    fedc_pb_put_varint(w->buf + mark - 1, payload);
 }
 
 fedc_status fedc_pb_writer_finish(fedc_ctx *ctx, fedc_pb_writer *w, const char *what, void **out,
