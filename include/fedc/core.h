@@ -315,6 +315,45 @@ fedc_status fedc_comp_print(fedc_ctx *ctx, const fedc_comp *comp, char **out);
  * frees). Errors: OUT_OF_MEMORY. */
 fedc_status fedc_node_print(fedc_ctx *ctx, const fedc_node *node, char **out);
 
+/* The binary form of a module (schema: proto/computation.proto, protobuf wire format): what
+ * ships a computation to another process or machine. It holds the definitions, their trees,
+ * declared types (parameters, data, native functions), literal bits, native blobs and source
+ * positions, not checked types (check the module that is read). An image starts with fixed
+ * magic bytes (fedc_comp_is_binary) followed by the format version, currently 1.0.
+ *
+ * fedc_comp_to_binary encodes `comp` into *out (fedc_malloc'd; the caller fedc_frees it) and
+ * *len. The bytes depend only on the module (names, trees, positions), so the same module gives
+ * the same bytes every time. Errors: OUT_OF_MEMORY (*out NULL, *len 0). Reads comp only: any
+ * number of threads may encode one module that nobody mutates. */
+fedc_status fedc_comp_to_binary(fedc_ctx *ctx, const fedc_comp *comp, void **out, size_t *len);
+
+/* Decodes an image of `len` bytes at `data` (NULL allowed when len is 0) into a new module
+ * *out, equal (fedc_comp_equal) to the one that was encoded, with its source positions; the
+ * caller destroys it. `what` (NULL: "computation.pb") names the image in messages, which read
+ * `WHAT: byte offset N: PROBLEM`, N the offset of the varint, field or message at fault.
+ * Errors:
+ *   CORRUPT: not a fedc image (no magic), a broken wire encoding (`truncated varint`, a length
+ *     past the end of its message, a wrong wire type for a known field), no version;
+ *   UNSUPPORTED: a format major version newer than this reader's;
+ *   INVALID_ARGUMENT: a tree this library cannot build (a node or type with no kind, a Call
+ *     without a function, a missing operand, a name that is not an identifier or is reserved,
+ *     a definition given twice, an unknown intrinsic or builtin, a literal whose byte count
+ *     does not match its shape or whose shape overflows, an empty literal of more than 2^20
+ *     empty arrays, nesting deeper than 400);
+ *   TYPE: a type that breaks the rules (an unknown dtype, rank above FEDC_MAX_RANK, a bad
+ *     dimension, a federated member that is federated, a bad sequence element, duplicate field
+ *     names, an unspecified placement);
+ *   OUT_OF_MEMORY.
+ * Unknown fields are skipped at any depth (newer minor versions add fields). On error *out is
+ * NULL. Any input is safe: nothing is read outside [data, data + len). Thread-safe for distinct
+ * ctx. */
+fedc_status fedc_comp_from_binary(fedc_ctx *ctx, const void *data, size_t len, const char *what,
+                                  fedc_comp **out);
+
+/* Whether the `len` bytes at `data` start like a binary image (its 10 magic bytes); text never
+ * does, as the magic is not valid UTF-8. A true answer does not mean the rest is valid. */
+bool fedc_comp_is_binary(const void *data, size_t len);
+
 /* Structural equality of trees (kinds, names, indices, parameter types, literal dtypes, shapes
  * and bits, data URIs and types); source positions and checked types are not compared. */
 bool fedc_node_equal(const fedc_node *a, const fedc_node *b);

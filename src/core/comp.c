@@ -215,7 +215,7 @@ fedc_node *fedc_node_native(fedc_comp *comp, const char *name, const fedc_type *
     return n;
 }
 
-static bool is_identifier(const char *s) {
+bool fedc__is_identifier(const char *s) {
     if (!s || !(isalpha((unsigned char)s[0]) || s[0] == '_')) return false;
     for (; *s; s++)
         if (!(isalnum((unsigned char)*s) || *s == '_')) return false;
@@ -226,7 +226,7 @@ fedc_status fedc_comp_define(fedc_ctx *ctx, fedc_comp *comp, const char *name, f
     if (!node)
         return fedc_ctx_errorf(ctx, FEDC_STATUS_OUT_OF_MEMORY,
                                "out of memory building definition '%s'", name ? name : "");
-    if (!is_identifier(name) || fedc__is_reserved(name, strlen(name)))
+    if (!fedc__is_identifier(name) || fedc__is_reserved(name, strlen(name)))
         return fedc_ctx_errorf(ctx, FEDC_STATUS_INVALID_ARGUMENT,
                                "definition name '%s' is not an identifier or is reserved",
                                name ? name : "");

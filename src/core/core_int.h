@@ -66,6 +66,9 @@ fedc_status fedc__lex_expected(fedc_ctx *ctx, const fedc__lexer *lx, const char 
 char *fedc__tok_strdup(fedc_arena *arena, const fedc__tok *tok);
 char *fedc__arena_strdup(fedc_arena *arena, const char *s);
 
+/* Whether s is [A-Za-z_][A-Za-z0-9_]* (NULL is not). */
+bool fedc__is_identifier(const char *s);
+
 /* Words of the text syntax that cannot name a binding or definition: let in true false inf nan
  * data native SERVER CLIENTS and the dtype names. */
 bool fedc__is_reserved(const char *name, size_t len);

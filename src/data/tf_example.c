@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "data/data_int.h"
+#include "fedc/base_pb.h"
 
-enum { WT_VARINT = 0, WT_I64 = 1, WT_LEN = 2, WT_I32 = 5 };
 enum { KIND_NONE = 0, KIND_BYTES = 1, KIND_FLOAT = 2, KIND_INT64 = 3 };
 
 static const char *kind_name(int kind) {
@@ -16,85 +16,13 @@ static const char *kind_name(int kind) {
     return names[kind];
 }
 
-typedef struct reader {
-    const uint8_t *base; /* start of the whole message, for offsets */
-    const uint8_t *p, *end;
-} reader;
-
-static size_t offset_of(const reader *r, const uint8_t *p) { return (size_t)(p - r->base); }
+/* The wire primitives are the base layer's (fedc/base_pb.h); these names keep the decoder
+ * below short. Errors read `tf.train.Example: byte offset N: ...`. */
+typedef fedc_pb_reader reader;
+typedef fedc_pb_field field;
 
 static fedc_status corrupt(fedc_ctx *ctx, const reader *r, const uint8_t *at, const char *what) {
-    return fedc_ctx_errorf(ctx, FEDC_STATUS_CORRUPT, "tf.train.Example: byte offset %zu: %s",
-                           offset_of(r, at), what);
-}
-
-static fedc_status read_varint(fedc_ctx *ctx, reader *r, uint64_t *v) {
-    uint64_t x = 0;
-    const uint8_t *start = r->p;
-    for (int shift = 0; shift < 64; shift += 7) {
-        if (r->p >= r->end) return corrupt(ctx, r, start, "truncated varint");
-        uint8_t b = *r->p++;
-        x |= (uint64_t)(b & 0x7f) << shift;
-        if (b < 0x80) {
-            *v = x;
-            return FEDC_STATUS_OK;
-        }
-    }
-    return corrupt(ctx, r, start, "varint longer than 10 bytes");
-}
-
-/* Reads a field key; for LEN fields also the length, checked against the enclosing message, and
- * sets *sub to the payload (advancing past it). Other wire types are skipped unless wanted. */
-typedef struct field {
-    uint32_t num;
-    int wt;
-    uint64_t value; /* VARINT */
-    reader sub;     /* LEN payload; I32/I64 bytes */
-    const uint8_t *at;
-} field;
-
-static fedc_status read_field(fedc_ctx *ctx, reader *r, field *f) {
-    f->at = r->p;
-    uint64_t key;
-    fedc_status st = read_varint(ctx, r, &key);
-    if (st) return st;
-    f->num = (uint32_t)(key >> 3);
-    f->wt = (int)(key & 7);
-    if (f->num == 0) return corrupt(ctx, r, f->at, "field number 0");
-    f->sub.base = r->base;
-    switch (f->wt) {
-    case WT_VARINT: return read_varint(ctx, r, &f->value);
-    case WT_I64:
-    case WT_I32: {
-        size_t n = f->wt == WT_I64 ? 8 : 4;
-        if ((size_t)(r->end - r->p) < n) return corrupt(ctx, r, f->at, "truncated fixed field");
-        f->sub.p = r->p;
-        f->sub.end = r->p + n;
-        r->p += n;
-        return FEDC_STATUS_OK;
-    }
-    case WT_LEN: {
-        uint64_t len;
-        st = read_varint(ctx, r, &len);
-        if (st) return st;
-        if (len > (uint64_t)(r->end - r->p)) {
-            char msg[160];
-            snprintf(msg, sizeof msg,
-                     "field %u of length %llu runs past the end of its message (%zu bytes left)",
-                     f->num, (unsigned long long)len, (size_t)(r->end - r->p));
-            return corrupt(ctx, r, f->at, msg);
-        }
-        f->sub.p = r->p;
-        f->sub.end = r->p + len;
-        r->p += len;
-        return FEDC_STATUS_OK;
-    }
-    default: {
-        char msg[96];
-        snprintf(msg, sizeof msg, "field %u has unsupported wire type %d", f->num, f->wt);
-        return corrupt(ctx, r, f->at, msg);
-    }
-    }
+    return fedc_pb_corrupt(ctx, r, at, "%s", what);
 }
 
 /* One Feature's list: its kind and the reader over the list message (last oneof wins). */
@@ -107,10 +35,11 @@ static fedc_status parse_feature(fedc_ctx *ctx, reader feat, list_ref *out) {
     out->kind = KIND_NONE;
     while (feat.p < feat.end) {
         field f;
-        fedc_status st = read_field(ctx, &feat, &f);
+        fedc_status st = fedc_pb_read_field(ctx, &feat, &f);
         if (st) return st;
         if (f.num >= 1 && f.num <= 3) {
-            if (f.wt != WT_LEN) return corrupt(ctx, &feat, f.at, "Feature list is not a message");
+            if (f.wire != FEDC_PB_LEN)
+                return corrupt(ctx, &feat, f.at, "Feature list is not a message");
             out->kind = (int)f.num;
             out->list = f.sub;
         }
@@ -125,26 +54,27 @@ static fedc_status count_values(fedc_ctx *ctx, const list_ref *l, int64_t *count
     int64_t n = 0;
     while (r.p < r.end) {
         field f;
-        fedc_status st = read_field(ctx, &r, &f);
+        fedc_status st = fedc_pb_read_field(ctx, &r, &f);
         if (st) return st;
         if (f.num != 1) continue;
         if (l->kind == KIND_BYTES) {
-            if (f.wt != WT_LEN) return corrupt(ctx, &r, f.at, "bytes_list value is not bytes");
+            if (f.wire != FEDC_PB_LEN)
+                return corrupt(ctx, &r, f.at, "bytes_list value is not bytes");
             if (n == 0) *first = f.sub;
             n++;
         } else if (l->kind == KIND_FLOAT) {
-            if (f.wt == WT_I32)
+            if (f.wire == FEDC_PB_I32)
                 n++;
-            else if (f.wt == WT_LEN) {
+            else if (f.wire == FEDC_PB_LEN) {
                 size_t len = (size_t)(f.sub.end - f.sub.p);
                 if (len % 4) return corrupt(ctx, &r, f.at, "packed floats not a multiple of 4");
                 n += (int64_t)(len / 4);
             } else
                 return corrupt(ctx, &r, f.at, "float_list value has a wrong wire type");
         } else {
-            if (f.wt == WT_VARINT)
+            if (f.wire == FEDC_PB_VARINT)
                 n++;
-            else if (f.wt == WT_LEN) {
+            else if (f.wire == FEDC_PB_LEN) {
                 for (const uint8_t *q = f.sub.p; q < f.sub.end; q++)
                     if (*q < 0x80) n++;
                 if (f.sub.end > f.sub.p && f.sub.end[-1] >= 0x80)
@@ -158,7 +88,7 @@ static fedc_status count_values(fedc_ctx *ctx, const list_ref *l, int64_t *count
 }
 
 static float load_f32(const uint8_t *p) {
-    uint32_t u = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+    uint32_t u = fedc_pb_load_fixed32(p);
     float f;
     memcpy(&f, &u, sizeof f);
     return f;
@@ -183,7 +113,7 @@ static fedc_status fill_values(fedc_ctx *ctx, const list_ref *l, fedc_tensor *t)
     bool fast_f32 = l->kind == KIND_FLOAT && t->dtype == FEDC_DTYPE_FLOAT32;
     while (r.p < r.end) {
         field f;
-        fedc_status st = read_field(ctx, &r, &f);
+        fedc_status st = fedc_pb_read_field(ctx, &r, &f);
         if (st) return st;
         if (f.num != 1) continue;
         if (l->kind == KIND_FLOAT) {
@@ -203,13 +133,13 @@ static fedc_status fill_values(fedc_ctx *ctx, const list_ref *l, fedc_tensor *t)
                 for (size_t k = 0; k < nv; k++)
                     store(t, i++, load_f32(q + 4 * k), 0, true);
             }
-        } else if (f.wt == WT_VARINT) {
+        } else if (f.wire == FEDC_PB_VARINT) {
             store(t, i++, 0, (int64_t)f.value, false);
         } else {
             reader pr = f.sub;
             while (pr.p < pr.end) {
                 uint64_t v;
-                st = read_varint(ctx, &pr, &v);
+                st = fedc_pb_read_varint(ctx, &pr, &v);
                 if (st) return st;
                 store(t, i++, 0, (int64_t)v, false);
             }
@@ -227,7 +157,7 @@ static fedc_status bytes_values(fedc_ctx *ctx, const list_ref *l, int64_t *lengt
     int64_t k = 0, sum = 0;
     while (r.p < r.end) {
         field f;
-        fedc_status st = read_field(ctx, &r, &f);
+        fedc_status st = fedc_pb_read_field(ctx, &r, &f);
         if (st) return st;
         if (f.num != 1) continue;
         int64_t len = (int64_t)(f.sub.end - f.sub.p);
@@ -326,27 +256,29 @@ typedef fedc_status (*entry_fn)(fedc_ctx *ctx, void *arg, reader key, const list
 static fedc_status for_each_entry(fedc_ctx *ctx, reader msg, entry_fn fn, void *arg) {
     while (msg.p < msg.end) {
         field f;
-        fedc_status st = read_field(ctx, &msg, &f);
+        fedc_status st = fedc_pb_read_field(ctx, &msg, &f);
         if (st) return st;
         if (f.num != 1) continue;
-        if (f.wt != WT_LEN) return corrupt(ctx, &msg, f.at, "Example.features is not a message");
+        if (f.wire != FEDC_PB_LEN)
+            return corrupt(ctx, &msg, f.at, "Example.features is not a message");
         reader feats = f.sub;
         while (feats.p < feats.end) {
             field e;
-            st = read_field(ctx, &feats, &e);
+            st = fedc_pb_read_field(ctx, &feats, &e);
             if (st) return st;
             if (e.num != 1) continue;
-            if (e.wt != WT_LEN) return corrupt(ctx, &feats, e.at, "map entry is not a message");
-            reader entry = e.sub, key = {msg.base, NULL, NULL};
-            list_ref l = {KIND_NONE, {msg.base, NULL, NULL}};
+            if (e.wire != FEDC_PB_LEN)
+                return corrupt(ctx, &feats, e.at, "map entry is not a message");
+            reader entry = e.sub, key = e.sub;
+            list_ref l = {KIND_NONE, e.sub};
             key.p = key.end = entry.p;
             while (entry.p < entry.end) {
                 field kv;
-                st = read_field(ctx, &entry, &kv);
+                st = fedc_pb_read_field(ctx, &entry, &kv);
                 if (st) return st;
-                if (kv.num == 1 && kv.wt == WT_LEN)
+                if (kv.num == 1 && kv.wire == FEDC_PB_LEN)
                     key = kv.sub;
-                else if (kv.num == 2 && kv.wt == WT_LEN) {
+                else if (kv.num == 2 && kv.wire == FEDC_PB_LEN) {
                     st = parse_feature(ctx, kv.sub, &l);
                     if (st) return st;
                 } else if (kv.num <= 2)
@@ -398,7 +330,7 @@ static int cmp_names(const void *a, const void *b) {
 fedc_status fedc_tf_example_decode(fedc_ctx *ctx, const void *data, size_t size,
                                    const fedc_feature_spec *specs, int nspecs, fedc_example *ex) {
     fedc_example_clear(ex);
-    reader msg = {data, data, (const uint8_t *)data + size};
+    reader msg = fedc_pb_reader_init(data, size, "tf.train.Example");
     if (nspecs <= 0) {
         natural_arg a = {ex};
         fedc_status st = for_each_entry(ctx, msg, natural_entry, &a);
@@ -449,24 +381,6 @@ fedc_status fedc_tf_example_decode(fedc_ctx *ctx, const void *data, size_t size,
 
 /* ---- encoding ---- */
 
-static size_t varint_size(uint64_t v) {
-    size_t n = 1;
-    while (v >= 0x80) {
-        v >>= 7;
-        n++;
-    }
-    return n;
-}
-
-static uint8_t *put_varint(uint8_t *p, uint64_t v) {
-    while (v >= 0x80) {
-        *p++ = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    *p++ = (uint8_t)v;
-    return p;
-}
-
 static int64_t int_at(const fedc_tensor *t, int64_t i) {
     switch (t->dtype) {
     case FEDC_DTYPE_INT32: return ((const int32_t *)t->data)[i];
@@ -486,7 +400,7 @@ static size_t bytes_list_payload(const fedc_example *ex, int i) {
     for (int64_t k = 0; k < n; k++) {
         size_t len;
         fedc_example_bytes_at(ex, i, k, &len);
-        payload += 1 + varint_size(len) + len;
+        payload += 1 + fedc_pb_varint_size(len) + len;
     }
     return payload;
 }
@@ -498,7 +412,7 @@ static size_t list_inner(const fedc_tensor *t, int kind) {
     if (kind == KIND_FLOAT) return (size_t)n * 4;
     size_t inner = 0;
     for (int64_t i = 0; i < n; i++)
-        inner += varint_size((uint64_t)int_at(t, i));
+        inner += fedc_pb_varint_size((uint64_t)int_at(t, i));
     return inner;
 }
 
@@ -506,7 +420,7 @@ static size_t list_inner(const fedc_tensor *t, int kind) {
  * protobuf library does; an empty bytes value is still one value). */
 static size_t list_payload(int kind, size_t inner) {
     if (kind != KIND_BYTES && inner == 0) return 0;
-    return 1 + varint_size(inner) + inner;
+    return 1 + fedc_pb_varint_size(inner) + inner;
 }
 
 fedc_status fedc_tf_example_encode(fedc_ctx *ctx, const fedc_example *ex, void **out_data,
@@ -521,19 +435,19 @@ fedc_status fedc_tf_example_encode(fedc_ctx *ctx, const fedc_example *ex, void *
         size_t lp = fedc_example_is_bytes_list(ex, i)
                         ? bytes_list_payload(ex, i)
                         : list_payload(list_kind(t->dtype), list_inner(t, list_kind(t->dtype)));
-        size_t feat = 1 + varint_size(lp) + lp;
+        size_t feat = 1 + fedc_pb_varint_size(lp) + lp;
         size_t klen = strlen(fedc_example_name(ex, i));
-        size_t entry = 1 + varint_size(klen) + klen + 1 + varint_size(feat) + feat;
-        features += 1 + varint_size(entry) + entry;
+        size_t entry = 1 + fedc_pb_varint_size(klen) + klen + 1 + fedc_pb_varint_size(feat) + feat;
+        features += 1 + fedc_pb_varint_size(entry) + entry;
     }
-    size_t total = 1 + varint_size(features) + features;
+    size_t total = 1 + fedc_pb_varint_size(features) + features;
     uint8_t *buf = fedc_malloc(total);
     if (!buf)
         return fedc_ctx_errorf(ctx, FEDC_STATUS_OUT_OF_MEMORY,
                                "cannot allocate %zu bytes for a tf.train.Example", total);
     uint8_t *p = buf;
     *p++ = 0x0a;
-    p = put_varint(p, features);
+    p = fedc_pb_put_varint(p, features);
     for (int i = 0; i < n; i++) {
         const fedc_tensor *t = fedc_example_tensor(ex, i);
         int kind = list_kind(t->dtype);
@@ -541,26 +455,26 @@ fedc_status fedc_tf_example_encode(fedc_ctx *ctx, const fedc_example *ex, void *
         bool is_list = fedc_example_is_bytes_list(ex, i);
         size_t inner = is_list ? 0 : list_inner(t, kind);
         size_t lp = is_list ? bytes_list_payload(ex, i) : list_payload(kind, inner);
-        size_t feat = 1 + varint_size(lp) + lp;
+        size_t feat = 1 + fedc_pb_varint_size(lp) + lp;
         const char *name = fedc_example_name(ex, i);
         size_t klen = strlen(name);
-        size_t entry = 1 + varint_size(klen) + klen + 1 + varint_size(feat) + feat;
+        size_t entry = 1 + fedc_pb_varint_size(klen) + klen + 1 + fedc_pb_varint_size(feat) + feat;
         *p++ = 0x0a;
-        p = put_varint(p, entry);
+        p = fedc_pb_put_varint(p, entry);
         *p++ = 0x0a;
-        p = put_varint(p, klen);
+        p = fedc_pb_put_varint(p, klen);
         memcpy(p, name, klen);
         p += klen;
         *p++ = 0x12;
-        p = put_varint(p, feat);
-        *p++ = (uint8_t)(kind << 3 | WT_LEN);
-        p = put_varint(p, lp);
+        p = fedc_pb_put_varint(p, feat);
+        *p++ = (uint8_t)(kind << 3 | FEDC_PB_LEN);
+        p = fedc_pb_put_varint(p, lp);
         if (is_list) { /* field 1 once per string */
             for (int64_t k = 0; k < fedc_example_bytes_count(ex, i); k++) {
                 size_t len;
                 const uint8_t *v = fedc_example_bytes_at(ex, i, k, &len);
                 *p++ = 0x0a;
-                p = put_varint(p, len);
+                p = fedc_pb_put_varint(p, len);
                 if (len) memcpy(p, v, len);
                 p += len;
             }
@@ -568,7 +482,7 @@ fedc_status fedc_tf_example_encode(fedc_ctx *ctx, const fedc_example *ex, void *
         }
         if (lp == 0) continue;
         *p++ = 0x0a; /* field 1: packed values, or the one bytes value */
-        p = put_varint(p, inner);
+        p = fedc_pb_put_varint(p, inner);
         if (kind == KIND_BYTES) {
             memcpy(p, t->data, (size_t)numel);
             p += numel;
@@ -586,7 +500,7 @@ fedc_status fedc_tf_example_encode(fedc_ctx *ctx, const fedc_example *ex, void *
             }
         } else {
             for (int64_t k = 0; k < numel; k++)
-                p = put_varint(p, (uint64_t)int_at(t, k));
+                p = fedc_pb_put_varint(p, (uint64_t)int_at(t, k));
         }
     }
     if ((size_t)(p - buf) != total) {

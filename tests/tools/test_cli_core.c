@@ -91,6 +91,84 @@ TEST(fmt_prints_the_canonical_form_and_is_idempotent) {
     unlink(path);
 }
 
+/* The bytes of a file (at most sizeof buf), their count into *n. */
+static const unsigned char *file_bytes(const char *path, size_t *n) {
+    static unsigned char buf[1 << 16];
+    FILE *f = fopen(path, "rb");
+    if (!f) FAIL("cannot open %s", path);
+    *n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    return buf;
+}
+
+TEST(fmt_writes_the_binary_form_that_check_run_and_fmt_read) {
+    char text[64], bin[80], trunc[64];
+    temp_file("# squares\nsq = (x: float32 -> mul(x, x))\n"
+              "main = (v: {float32}@CLIENTS) -> federated_sum(federated_map(<sq, v>))\n",
+              text, sizeof text);
+    /* a binary file named .fc: the bytes decide, not the name */
+    snprintf(bin, sizeof bin, "%s.fc", text);
+    ASSERT_EQ(fedc("fmt %s --binary -o %s", text, bin), 0);
+    ASSERT_STREQ(g_out, "");
+    size_t n;
+    const unsigned char *b = file_bytes(bin, &n);
+    ASSERT_GT(n, 10u);
+    ASSERT_TRUE(memcmp(b,
+                       "\x0a\x08\x89"
+                       "FDC\r\n\x1a\n",
+                       10) == 0);
+    ASSERT_EQ(fedc("check %s", bin), 0);
+    ASSERT_STREQ(g_out, "sq: (float32 -> float32)\n"
+                        "main: ({float32}@CLIENTS -> float32@SERVER)\n");
+    ASSERT_EQ(fedc("fmt %s", bin), 0);
+    ASSERT_STREQ(g_out, "sq = (x: float32 -> mul(x, x))\n"
+                        "main = (v: {float32}@CLIENTS -> federated_sum(federated_map(<sq, v>)))\n");
+    ASSERT_EQ(fedc("run %s --arg v=[1.0,2.0,3.0]", bin), 0);
+    ASSERT_STREQ(g_out, "14.0@SERVER\n");
+    /* binary to binary gives the same bytes; -o writes text too */
+    char bin2[96], text2[96];
+    snprintf(bin2, sizeof bin2, "%s.2", bin);
+    snprintf(text2, sizeof text2, "%s.txt", bin);
+    ASSERT_EQ(fedc("fmt %s --binary -o %s", bin, bin2), 0);
+    size_t n2;
+    static unsigned char first[1 << 16];
+    memcpy(first, b, n);
+    const unsigned char *b2 = file_bytes(bin2, &n2);
+    ASSERT_EQ(n2, n);
+    ASSERT_TRUE(memcmp(first, b2, n) == 0);
+    ASSERT_EQ(fedc("fmt %s -o %s", bin, text2), 0);
+    ASSERT_EQ(fedc("check %s", text2), 0);
+    ASSERT_CONTAINS(g_out, "main: ({float32}@CLIENTS -> float32@SERVER)");
+    /* a damaged image names the byte offset; a type error keeps the source position */
+    temp_file("", trunc, sizeof trunc);
+    FILE *f = fopen(trunc, "wb");
+    ASSERT_NOT_NULL(f);
+    fwrite(first, 1, n - 3, f);
+    fclose(f);
+    ASSERT_EQ(fedc("check %s", trunc), 1);
+    ASSERT_CONTAINS(g_out, "fedc check: ");
+    ASSERT_CONTAINS(g_out, ": byte offset ");
+    ASSERT_EQ(fedc("run %s", trunc), 1);
+    ASSERT_CONTAINS(g_out, ": byte offset ");
+    temp_file("main = (x: float32@SERVER) ->\n  federated_sum(x)\n", text2, sizeof text2);
+    ASSERT_EQ(fedc("fmt %s --binary -o %s", text2, bin2), 0);
+    ASSERT_EQ(fedc("check %s", bin2), 1);
+    ASSERT_CONTAINS(g_out, ":2:");
+    ASSERT_CONTAINS(g_out, "federated_sum expects {T}@CLIENTS, got float32@SERVER");
+    /* usage errors */
+    ASSERT_EQ(fedc("fmt %s --binary", text), 2);
+    ASSERT_CONTAINS(g_out, "--binary needs -o OUT");
+    ASSERT_EQ(fedc("fmt %s -o", text), 2);
+    ASSERT_CONTAINS(g_out, "-o needs a value");
+    ASSERT_EQ(fedc("fmt %s --binary -o /nonexistent/dir/x.pb", text), 1);
+    ASSERT_CONTAINS(g_out, "fedc fmt: cannot create /nonexistent/dir/x.pb");
+    unlink(text);
+    unlink(text2);
+    unlink(bin);
+    unlink(bin2);
+    unlink(trunc);
+}
+
 TEST(run_takes_literals_placed_as_the_parameters_say) {
     char path[64];
     temp_file("main = (x: {float32}@CLIENTS, s: float32@SERVER) -> federated_mean(federated_map(<"

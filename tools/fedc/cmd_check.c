@@ -1,6 +1,6 @@
 /* cmd_check.c — `fedc check FILE`: parses and type-checks a computation file and prints each
- * definition's type; also the argument parsing and file loading that `fedc run` and `fedc fmt`
- * share. It must not run anything.
+ * definition's type; also the argument parsing and file loading (text or binary form) that
+ * `fedc run` and `fedc fmt` share. It must not run anything.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -32,39 +32,53 @@ int fedc_cmd_file_args(const char *cmd, const char *help, int argc, char **argv,
     return -1;
 }
 
-int fedc_cmd_load_module(const char *cmd, const char *path, bool check, fedc_ctx *ctx,
-                         fedc_comp **out) {
-    *out = NULL;
+/* Reads the whole file into a malloc'd buffer with a NUL after it; NULL after printing why. */
+static char *read_all(const char *cmd, const char *path, size_t *len) {
     FILE *f = fopen(path, "rb");
     if (!f) {
         fprintf(stderr, "fedc %s: cannot open %s: %s\n", cmd, path, strerror(errno));
-        return FEDC_EXIT_FAILURE;
+        return NULL;
     }
     size_t cap = 4096, n = 0, got;
-    char *text = malloc(cap);
-    while (text && (got = fread(text + n, 1, cap - 1 - n, f)) > 0) {
+    char *data = malloc(cap);
+    while (data && (got = fread(data + n, 1, cap - 1 - n, f)) > 0) {
         n += got;
         if (n == cap - 1) {
-            char *grown = realloc(text, cap *= 2);
-            if (!grown) free(text);
-            text = grown;
+            char *grown = realloc(data, cap *= 2);
+            if (!grown) free(data);
+            data = grown;
         }
     }
     bool bad = ferror(f);
     fclose(f);
-    if (!text || bad) {
+    if (!data || bad) {
         fprintf(stderr, "fedc %s: cannot read %s\n", cmd, path);
-        free(text);
-        return FEDC_EXIT_FAILURE;
+        free(data);
+        return NULL;
     }
-    text[n] = '\0';
-    if (strlen(text) != n) {
-        fprintf(stderr, "fedc %s: %s: NUL byte at offset %zu\n", cmd, path, strlen(text));
-        free(text);
+    data[n] = '\0';
+    *len = n;
+    return data;
+}
+
+int fedc_cmd_load_module(const char *cmd, const char *path, bool check, fedc_ctx *ctx,
+                         fedc_comp **out) {
+    *out = NULL;
+    size_t n;
+    char *data = read_all(cmd, path, &n);
+    if (!data) return FEDC_EXIT_FAILURE;
+    fedc_status st;
+    /* the binary form is told by its magic bytes, whatever the file is called */
+    if (fedc_comp_is_binary(data, n)) {
+        st = fedc_comp_from_binary(ctx, data, n, path, out);
+    } else if (strlen(data) != n) {
+        fprintf(stderr, "fedc %s: %s: NUL byte at offset %zu\n", cmd, path, strlen(data));
+        free(data);
         return FEDC_EXIT_FAILURE;
+    } else {
+        st = fedc_comp_parse(ctx, path, data, out);
     }
-    fedc_status st = fedc_comp_parse(ctx, path, text, out);
-    free(text);
+    free(data);
     if (st >= 0 && check && (st = fedc_comp_check(ctx, *out)) < 0)
         fprintf(stderr, "fedc %s: %s:%s%s\n", cmd, path,
                 fedc_ctx_message(ctx)[0] >= '0' && fedc_ctx_message(ctx)[0] <= '9' ? "" : " ",
@@ -82,8 +96,9 @@ int fedc_cmd_load_module(const char *cmd, const char *path, bool check, fedc_ctx
 static const char *const k_help =
     "usage: fedc check FILE\n"
     "\n"
-    "Parses and type-checks a module of federated computations in the text syntax and prints\n"
-    "each definition with its type, one per line (`name: type`). A type error names the place\n"
+    "Parses and type-checks a module of federated computations and prints each definition with\n"
+    "its type, one per line (`name: type`). FILE is in the text syntax or the binary form\n"
+    "(`fedc fmt --binary`), told apart by its first bytes. A type error names the place\n"
     "(FILE:LINE:COL) and both types.\n"
     "\n"
     "example:\n"

@@ -1,7 +1,9 @@
-/* cmd_fmt.c — `fedc fmt FILE`: prints a computation file in its canonical form (what
- * fedc_comp_print writes; parsing it gives the same module). Comments are not kept. It must not
- * change the file itself.
+/* cmd_fmt.c — `fedc fmt FILE [--binary] [-o OUT]`: prints a computation file (text or binary
+ * form) in its canonical text (what fedc_comp_print writes; parsing it gives the same module),
+ * or writes its binary form (proto/computation.proto). Comments are not kept. It must not
+ * change FILE itself unless OUT names it.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -9,30 +11,88 @@
 #include "fedc/fedc.h"
 
 static const char *const k_help =
-    "usage: fedc fmt FILE\n"
+    "usage: fedc fmt FILE [--binary] [-o OUT]\n"
     "\n"
-    "Parses a module of federated computations and prints its canonical text to stdout:\n"
-    "one definition per line, long expressions broken after their brackets and indented by 4.\n"
-    "Comments are dropped. Parse errors name FILE:LINE:COL.\n"
+    "Reads a module of federated computations (FILE in the text syntax or the binary form, told\n"
+    "apart by its first bytes) and prints its canonical text to stdout: one definition per\n"
+    "line, long expressions broken after their brackets and indented by 4. Comments are\n"
+    "dropped. Parse errors name FILE:LINE:COL; errors in a binary file name the byte offset.\n"
+    "\n"
+    "  -o OUT     write to OUT instead of stdout\n"
+    "  --binary   write the binary form (protobuf, schema proto/computation.proto) instead of\n"
+    "             text, with source positions; needs -o. fedc check, run and fmt read it back\n"
     "\n"
     "example:\n"
-    "  fedc fmt examples/analytics_mean.fc\n";
+    "  fedc fmt examples/analytics_mean.fc\n"
+    "  fedc fmt examples/analytics_mean.fc --binary -o /tmp/analytics_mean.pb\n";
+
+static int usage(const char *fmt, const char *what) {
+    fprintf(stderr, "fedc fmt: ");
+    fprintf(stderr, fmt, what);
+    fprintf(stderr, " (see 'fedc fmt --help')\n");
+    return FEDC_EXIT_USAGE;
+}
+
+/* Writes n bytes to `path` (NULL: stdout); prints why on failure. */
+static int write_out(const char *path, const void *data, size_t n) {
+    FILE *f = path ? fopen(path, "wb") : stdout;
+    if (!f) {
+        fprintf(stderr, "fedc fmt: cannot create %s: %s\n", path, strerror(errno));
+        return FEDC_EXIT_FAILURE;
+    }
+    bool ok = fwrite(data, 1, n, f) == n;
+    ok = (path ? fclose(f) : fflush(f)) == 0 && ok;
+    if (!ok) {
+        fprintf(stderr, "fedc fmt: cannot write %s\n", path ? path : "stdout");
+        return FEDC_EXIT_FAILURE;
+    }
+    return FEDC_EXIT_OK;
+}
 
 int fedc_cmd_fmt(int argc, char **argv) {
-    const char *path = NULL;
-    int usage = fedc_cmd_file_args("fmt", k_help, argc, argv, &path);
-    if (usage >= 0) return usage;
+    const char *path = NULL, *out = NULL;
+    bool binary = false;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            fputs(k_help, stdout);
+            return FEDC_EXIT_OK;
+        }
+        if (!strcmp(a, "--binary"))
+            binary = true;
+        else if (!strcmp(a, "-o")) {
+            if (i + 1 >= argc) return usage("%s needs a value", a);
+            out = argv[++i];
+        } else if (a[0] == '-' || path)
+            return usage("unexpected argument '%s'", a);
+        else
+            path = a;
+    }
+    if (!path) return usage("%s", "missing FILE");
+    /* binary bytes on a terminal help nobody; a pipe can use -o /dev/stdout */
+    if (binary && !out) return usage("%s", "--binary needs -o OUT");
     fedc_ctx *ctx;
     if (fedc_ctx_create(&ctx) < 0) return FEDC_EXIT_FAILURE;
     fedc_comp *comp;
     int rc = fedc_cmd_load_module("fmt", path, false, ctx, &comp);
+    void *bytes = NULL;
     char *text = NULL;
-    if (rc == FEDC_EXIT_OK && fedc_comp_print(ctx, comp, &text) < 0) {
+    size_t n = 0;
+    fedc_status st = FEDC_STATUS_OK;
+    if (rc == FEDC_EXIT_OK) {
+        if (binary)
+            st = fedc_comp_to_binary(ctx, comp, &bytes, &n);
+        else if ((st = fedc_comp_print(ctx, comp, &text)) == FEDC_STATUS_OK) {
+            bytes = text;
+            n = strlen(text);
+        }
+    }
+    if (st < 0) {
         fprintf(stderr, "fedc fmt: %s\n", fedc_ctx_message(ctx));
         rc = FEDC_EXIT_FAILURE;
-    }
-    if (text) fputs(text, stdout);
-    fedc_free(text);
+    } else if (rc == FEDC_EXIT_OK)
+        rc = write_out(out, bytes, n);
+    fedc_free(bytes);
     fedc_comp_destroy(comp);
     fedc_ctx_destroy(ctx);
     return rc;
