@@ -204,8 +204,15 @@ typedef enum fedc_algorithm {
     FEDC_ALGORITHM_FED_AVG = 0,  /* local training, weighted mean of model deltas, server opt */
     FEDC_ALGORITHM_FED_SGD = 1,  /* one gradient per client over its data, server optimizer */
     FEDC_ALGORITHM_FED_PROX = 2, /* FedAvg with a proximal term (client.proximal_strength) */
-    FEDC_ALGORITHM_FED_EVAL = 3  /* federated evaluation: metrics only, the state is the model */
+    FEDC_ALGORITHM_FED_EVAL = 3, /* federated evaluation: metrics only, the state is the model */
+    /* TFF's personalization evaluation: each client fine-tunes the model on the first part of
+     * its examples (client options: optimizer, epochs, batch size, shuffling) and evaluates it
+     * before and after on the rest; the state is the model. */
+    FEDC_ALGORITHM_PERSONALIZATION_EVAL = 4
 } fedc_algorithm;
+
+/* Whether the algorithm only evaluates (its state is the model weights W). */
+bool fedc_algorithm_is_evaluation(fedc_algorithm a);
 
 typedef struct fedc_process_opts {
     fedc_algorithm algorithm;
@@ -220,6 +227,9 @@ typedef struct fedc_process_opts {
      * by initialize and by each round's finalizer (NULL: the rate the state holds; borrowed,
      * copied at creation; piecewise schedules have at most 32 boundaries). */
     const fedc_lr_schedule_opts *client_lr_schedule;
+    /* PERSONALIZATION_EVAL: the fraction of each client's examples held out for evaluation (the
+     * last ones, as fedc_client_data_split_examples cuts), in [0, 1]; default 0.2. */
+    double personalization_test_fraction;
     /* Replaces parts of the process (NULL: none): a module in the text language whose
      * definitions take the place of the generated ones of the same name (distributor,
      * client_work, aggregate_accumulator, aggregate_accumulate, aggregate_merge,
@@ -242,10 +252,13 @@ fedc_process_opts fedc_process_opts_default(fedc_algorithm algorithm);
  * and M = <client_work=<train=<metric=float64,...>>, aggregator=<...>,
  *          finalizer=<update_non_finite=int32>>.
  * FED_EVAL's next is (state: W@SERVER, client_data: {D*}@CLIENTS) -> <state=W@SERVER, metrics=...>
- * with W the model weights. Errors: PARSE / TYPE / NOT_FOUND for overrides that do not parse or
- * check (their messages say "overrides:LINE:COL"), INVALID_ARGUMENT naming a bad option (epochs <
- * 1, batch_size < 1, a negative proximal strength or norm, an aggregator nesting deeper than 8),
- * the optimizers' and the schedule's errors, OUT_OF_MEMORY. The caller destroys *out. */
+ * with W the model weights and metrics <client_work=<eval=<metric=float64,...>>>;
+ * PERSONALIZATION_EVAL's the same with metrics <client_work=<baseline=<...>,personalized=<...>>>
+ * (baseline: the global model on the held-out examples; personalized: after fine-tuning). Errors:
+ * PARSE / TYPE / NOT_FOUND for overrides that do not parse or check (their messages say
+ * "overrides:LINE:COL"), INVALID_ARGUMENT naming a bad option (epochs < 1, batch_size < 1, a
+ * negative proximal strength or norm, an aggregator nesting deeper than 8), the optimizers' and the
+ * schedule's errors, OUT_OF_MEMORY. The caller destroys *out. */
 fedc_status fedc_learning_process_create(fedc_ctx *ctx, fedc_learning_model *model,
                                          const fedc_process_opts *opts,
                                          fedc_learning_process **out);

@@ -86,6 +86,73 @@ static bool all_finite(const float *v, int64_t n) {
     return true;
 }
 
+/* Local training on rows [0, n) of the loaded examples from the model's current weights (kept in
+ * r->w0 for the proximal term): the client optimizer's steps, or (FedSGD) the example-weighted sum
+ * of the batches' gradients into r->acc. Batches are shuffled per epoch when asked, and dropout is
+ * keyed by (seed, round, client, batch). *examples counts the examples trained on. */
+static fedc_status local_train(fedc_ctx *ctx, const fedc_learning_process *p,
+                               const fedc_client_work_opts *op, bool fed_sgd, client_run *r,
+                               int64_t n, int64_t round, int64_t *examples_out) {
+    const fedc_client_work_opts o = *op;
+    int64_t P = p->P;
+    float *w = fedc_learning_model_trainable(r->m), *g = fedc_learning_model_gradients(r->m);
+    fedc_status st = FEDC_STATUS_OK;
+    int64_t examples = 0, batches = 0;
+    uint64_t client_key = r->data.key;
+    bool done = false;
+    for (int64_t epoch = 0; epoch < o.epochs && !done && st >= 0; epoch++) {
+        if (r->order)
+            st = fedc__shuffle_order(ctx, o.seed,
+                                     mix(mix(client_key, (uint64_t)round), (uint64_t)epoch),
+                                     o.shuffle_buffer, n, r->order);
+        for (int64_t start = 0; start < n && !done && st >= 0; start += o.batch_size) {
+            int64_t count = n - start < o.batch_size ? n - start : o.batch_size;
+            if (count < o.batch_size && o.drop_remainder) break;
+            fedc_batch b;
+            fedc_tensor bx, by;
+            st = fedc__examples_batch(ctx, &p->model->spec, &r->data, r->order, start, count, &bx,
+                                      &by, &b);
+            fedc_forward_opts fo = {
+                true, true, mix(mix(mix(o.seed, (uint64_t)round), client_key), (uint64_t)batches)};
+            fedc_forward_output res;
+            if (st >= 0) st = fedc_learning_model_forward(ctx, r->m, &b, &fo, r->metrics, &res);
+            if (st < 0) break;
+            if (fed_sgd) {
+                for (int64_t i = 0; i < P; i++)
+                    r->acc[i] += g[i] * (float)b.n;
+            } else {
+                if (o.proximal_strength > 0) {
+                    float mu = (float)o.proximal_strength;
+                    for (int64_t i = 0; i < P; i++)
+                        g[i] += mu * (w[i] - r->w0[i]);
+                }
+                st = fedc_optimizer_next(ctx, p->client_opt, r->opt_state, w, g);
+            }
+            examples += b.n;
+            batches++;
+            done = o.max_batches >= 0 && batches >= o.max_batches;
+        }
+    }
+    *examples_out = examples;
+    return st;
+}
+
+/* Inference over rows [start, start + count) in batches, adding into the metrics. */
+static fedc_status local_eval(fedc_ctx *ctx, const fedc_learning_process *p, client_run *r,
+                              int64_t start, int64_t count, int64_t batch_size, double *metrics) {
+    fedc_status st = FEDC_STATUS_OK;
+    for (int64_t i = start; st >= 0 && i < start + count; i += batch_size) {
+        int64_t k = start + count - i < batch_size ? start + count - i : batch_size;
+        fedc_batch b;
+        fedc_tensor bx, by;
+        fedc_forward_opts fo = {false, false, 0};
+        fedc_forward_output res;
+        st = fedc__examples_batch(ctx, &p->model->spec, &r->data, NULL, i, k, &bx, &by, &b);
+        if (st >= 0) st = fedc_learning_model_forward(ctx, r->m, &b, &fo, metrics, &res);
+    }
+    return st;
+}
+
 fedc_status fedc__native_train(fedc_ctx *ctx, void *user, const uint8_t *blob, size_t blob_size,
                                fedc_value *arg, fedc_value **out) {
     fedc_learning_process *p = user;
@@ -125,48 +192,14 @@ fedc_status fedc__native_train(fedc_ctx *ctx, void *user, const uint8_t *blob, s
         run_free(&p->instances, &r);
         return fedc_ctx_prefixf(ctx, "client work (round %lld)", (long long)round);
     }
-    float *w = fedc_learning_model_trainable(r.m), *g = fedc_learning_model_gradients(r.m);
+    float *w = fedc_learning_model_trainable(r.m);
     memcpy(r.w0, w, (size_t)P * sizeof(float));
     fedc_optimizer_init(p->client_opt, r.opt_state);
     memcpy(r.opt_state, hparams, (size_t)p->H * sizeof(float));
     if (p->model->metrics) fedc_metric_set_zero(p->model->metrics, r.metrics);
 
-    int64_t examples = 0, batches = 0, n = r.data.n;
-    uint64_t client_key = r.data.key;
-    bool done = false;
-    for (int64_t epoch = 0; epoch < o.epochs && !done && st >= 0; epoch++) {
-        if (r.order)
-            st = fedc__shuffle_order(ctx, o.seed,
-                                     mix(mix(client_key, (uint64_t)round), (uint64_t)epoch),
-                                     o.shuffle_buffer, n, r.order);
-        for (int64_t start = 0; start < n && !done && st >= 0; start += o.batch_size) {
-            int64_t count = n - start < o.batch_size ? n - start : o.batch_size;
-            if (count < o.batch_size && o.drop_remainder) break;
-            fedc_batch b;
-            fedc_tensor bx, by;
-            st = fedc__examples_batch(ctx, &p->model->spec, &r.data, r.order, start, count, &bx,
-                                      &by, &b);
-            fedc_forward_opts fo = {
-                true, true, mix(mix(mix(o.seed, (uint64_t)round), client_key), (uint64_t)batches)};
-            fedc_forward_output res;
-            if (st >= 0) st = fedc_learning_model_forward(ctx, r.m, &b, &fo, r.metrics, &res);
-            if (st < 0) break;
-            if (fed_sgd) {
-                for (int64_t i = 0; i < P; i++)
-                    r.acc[i] += g[i] * (float)b.n;
-            } else {
-                if (o.proximal_strength > 0) {
-                    float mu = (float)o.proximal_strength;
-                    for (int64_t i = 0; i < P; i++)
-                        g[i] += mu * (w[i] - r.w0[i]);
-                }
-                st = fedc_optimizer_next(ctx, p->client_opt, r.opt_state, w, g);
-            }
-            examples += b.n;
-            batches++;
-            done = o.max_batches >= 0 && batches >= o.max_batches;
-        }
-    }
+    int64_t examples = 0;
+    st = local_train(ctx, p, &o, fed_sgd, &r, r.data.n, round, &examples);
     if (st < 0) {
         run_free(&p->instances, &r);
         return fedc_ctx_prefixf(ctx, "client work (round %lld)", (long long)round);
@@ -205,19 +238,75 @@ fedc_status fedc__native_evaluate(fedc_ctx *ctx, void *user, const uint8_t *blob
     if (st >= 0 && !(r.metrics = fedc_calloc((size_t)(M ? M : 1), sizeof(double)))) st = oom(ctx);
     if (st >= 0) st = fedc__examples_load(ctx, &p->model->spec, data, &r.data);
     if (st >= 0 && p->model->metrics) fedc_metric_set_zero(p->model->metrics, r.metrics);
-    for (int64_t start = 0; st >= 0 && start < r.data.n; start += batch_size) {
-        int64_t count = r.data.n - start < batch_size ? r.data.n - start : batch_size;
-        fedc_batch b;
-        fedc_tensor bx, by;
-        fedc_forward_opts fo = {false, false, 0};
-        fedc_forward_output res;
-        st = fedc__examples_batch(ctx, &p->model->spec, &r.data, NULL, start, count, &bx, &by, &b);
-        if (st >= 0) st = fedc_learning_model_forward(ctx, r.m, &b, &fo, r.metrics, &res);
-    }
+    if (st >= 0) st = local_eval(ctx, p, &r, 0, r.data.n, batch_size, r.metrics);
     if (st >= 0) {
         *out = vector_f64(ctx, r.metrics, M);
         if (!*out) st = oom(ctx);
     }
     run_free(&p->instances, &r);
     return st < 0 ? fedc_ctx_prefixf(ctx, "evaluation") : st;
+}
+
+fedc_status fedc__native_personalize(fedc_ctx *ctx, void *user, const uint8_t *blob,
+                                     size_t blob_size, fedc_value *arg, fedc_value **out) {
+    fedc_learning_process *p = user;
+    fedc_client_work_opts o;
+    bool fed_sgd;
+    double test_fraction;
+    fedc_status st = fedc__client_work_from_blob(ctx, blob, blob_size, &o, &fed_sgd);
+    if (st < 0) return st;
+    if (!fedc__blob_get_f64(blob, blob_size, "test_fraction", &test_fraction) ||
+        !(test_fraction >= 0 && test_fraction <= 1))
+        return fedc_ctx_errorf(ctx, FEDC_STATUS_INVALID_ARGUMENT,
+                               "personalization options: missing or bad 'test_fraction'");
+    fedc_value *weights = fedc__field(arg, "weights"), *data = fedc__field(arg, "dataset");
+    if (!weights || !data)
+        return fedc_ctx_errorf(ctx, FEDC_STATUS_TYPE,
+                               "personalization: expected <weights=W,dataset=D*>");
+    client_run r = {0};
+    int64_t P = p->P, M = p->M, S = fedc_optimizer_state_size(p->client_opt);
+    double *after = NULL;
+    st = fedc__instance_take(ctx, &p->instances, &r.m, &r.slot);
+    if (st >= 0) st = fedc_learning_model_set_weights(ctx, r.m, weights);
+    if (st >= 0) {
+        r.w0 = fedc_malloc((size_t)(P ? P : 1) * sizeof(float));
+        r.acc = fedc_calloc((size_t)(P ? P : 1), sizeof(float));
+        r.opt_state = fedc_malloc((size_t)(S ? S : 1) * sizeof(float));
+        r.metrics = fedc_calloc((size_t)(M ? M : 1), sizeof(double));
+        after = fedc_calloc((size_t)(M ? M : 1), sizeof(double));
+        if (!r.w0 || !r.acc || !r.opt_state || !r.metrics || !after) st = oom(ctx);
+    }
+    if (st >= 0) st = fedc__examples_load(ctx, &p->model->spec, data, &r.data);
+    /* the first examples fine-tune, the last floor(n * fraction) evaluate */
+    int64_t n = r.data.n, ntest = (int64_t)((double)n * test_fraction), ntrain = n - ntest;
+    if (st >= 0 && o.shuffle_buffer > 1 &&
+        !(r.order = fedc_malloc((size_t)(ntrain ? ntrain : 1) * sizeof *r.order)))
+        st = oom(ctx);
+    if (st >= 0 && p->model->metrics) {
+        fedc_metric_set_zero(p->model->metrics, r.metrics);
+        fedc_metric_set_zero(p->model->metrics, after);
+    }
+    int64_t examples = 0;
+    if (st >= 0) st = local_eval(ctx, p, &r, ntrain, ntest, o.batch_size, r.metrics);
+    if (st >= 0) {
+        memcpy(r.w0, fedc_learning_model_trainable(r.m), (size_t)P * sizeof(float));
+        fedc_optimizer_init(p->client_opt, r.opt_state);
+        double *train_metrics = fedc_calloc((size_t)(M ? M : 1), sizeof(double));
+        double *keep = r.metrics;
+        r.metrics = train_metrics; /* fine-tuning's own metrics are not reported */
+        st = train_metrics ? local_train(ctx, p, &o, false, &r, ntrain, 0, &examples) : oom(ctx);
+        r.metrics = keep;
+        fedc_free(train_metrics);
+    }
+    if (st >= 0) st = local_eval(ctx, p, &r, ntrain, ntest, o.batch_size, after);
+    if (st >= 0) {
+        static const char *const names[2] = {"baseline", "personalized"};
+        fedc_value *items[2] = {vector_f64(ctx, r.metrics, M), vector_f64(ctx, after, M)};
+        st = items[0] && items[1] ? fedc_value_struct(ctx, 2, items, names, out) : oom(ctx);
+        fedc_value_release(items[0]);
+        fedc_value_release(items[1]);
+    }
+    fedc_free(after);
+    run_free(&p->instances, &r);
+    return st < 0 ? fedc_ctx_prefixf(ctx, "personalization") : st;
 }

@@ -23,6 +23,10 @@ fedc_aggregator fedc_aggregator_mean(void) {
     return a;
 }
 
+bool fedc_algorithm_is_evaluation(fedc_algorithm a) {
+    return a == FEDC_ALGORITHM_FED_EVAL || a == FEDC_ALGORITHM_PERSONALIZATION_EVAL;
+}
+
 fedc_process_opts fedc_process_opts_default(fedc_algorithm algorithm) {
     fedc_process_opts o;
     memset(&o, 0, sizeof o);
@@ -31,12 +35,17 @@ fedc_process_opts fedc_process_opts_default(fedc_algorithm algorithm) {
     o.server_optimizer = fedc_optimizer_opts_default(FEDC_OPTIMIZER_SGD);
     o.server_optimizer.learning_rate = algorithm == FEDC_ALGORITHM_FED_SGD ? 0.1 : 1.0;
     o.aggregator = fedc_aggregator_mean();
+    o.personalization_test_fraction = 0.2;
     return o;
 }
 
 static fedc_status check_opts(fedc_ctx *ctx, const fedc_process_opts *o) {
     const fedc_client_work_opts *c = &o->client;
-    if ((unsigned)o->algorithm > FEDC_ALGORITHM_FED_EVAL)
+    if (!(o->personalization_test_fraction >= 0 && o->personalization_test_fraction <= 1))
+        return fedc_ctx_errorf(ctx, FEDC_STATUS_INVALID_ARGUMENT,
+                               "personalization test fraction must be in [0, 1], got %g",
+                               o->personalization_test_fraction);
+    if ((unsigned)o->algorithm > FEDC_ALGORITHM_PERSONALIZATION_EVAL)
         return fedc_ctx_errorf(ctx, FEDC_STATUS_INVALID_ARGUMENT, "unknown algorithm %d",
                                (int)o->algorithm);
     if (c->epochs < 1)
@@ -130,7 +139,8 @@ fedc_status fedc_learning_process_create(fedc_ctx *ctx, fedc_learning_model *mod
             if (!strcmp(fedc_optimizer_hparam_name(p->client_opt, (size_t)i), "learning_rate"))
                 p->lr_index = i;
         p->F = fedc_optimizer_state_size(p->server_opt);
-        fedc_native natives[5] = {
+        fedc_native natives[FEDC__NATIVES] = {
+            {"fedc.learning.personalize", fedc__native_personalize, p},
             {"fedc.learning.train", fedc__native_train, p},
             {"fedc.learning.evaluate", fedc__native_evaluate, p},
             {"fedc.learning.server_update", fedc__native_server_update, p},
@@ -216,7 +226,7 @@ fedc_status fedc_learning_process_get_model_weights(fedc_ctx *ctx, const fedc_le
                                                     fedc_value *state, fedc_value **weights) {
     fedc_value *s = member(state), *w, *h, *f;
     int32_t round;
-    if (p->opts.algorithm == FEDC_ALGORITHM_FED_EVAL) {
+    if (fedc_algorithm_is_evaluation(p->opts.algorithm)) {
         *weights = fedc_value_retain(s);
         return FEDC_STATUS_OK;
     }
@@ -240,7 +250,7 @@ fedc_status fedc_learning_process_set_model_weights(fedc_ctx *ctx, const fedc_le
                                "model weights: expected <trainable=float32[%lld],"
                                "non_trainable=float32[%lld]>",
                                (long long)p->P, (long long)p->Q);
-    if (p->opts.algorithm == FEDC_ALGORITHM_FED_EVAL)
+    if (fedc_algorithm_is_evaluation(p->opts.algorithm))
         return like(ctx, state, fedc_value_retain(weights), new_state);
     fedc_value *s = member(state), *w, *h, *f, *m = NULL;
     int32_t round;
@@ -255,7 +265,7 @@ fedc_status fedc_learning_process_set_model_weights(fedc_ctx *ctx, const fedc_le
 int64_t fedc_learning_process_round(const fedc_learning_process *p, fedc_value *state) {
     fedc_value *w, *h, *f;
     int32_t round;
-    if (p->opts.algorithm == FEDC_ALGORITHM_FED_EVAL) return -1;
+    if (fedc_algorithm_is_evaluation(p->opts.algorithm)) return -1;
     if (fedc__read_state(NULL, p, member(state), &w, &h, &f, &round) < 0) return -1;
     return round;
 }
@@ -265,7 +275,7 @@ static fedc_status find_hparam(fedc_ctx *ctx, const fedc_learning_process *p, co
                                const fedc_optimizer **opt, const char **local, bool *client) {
     *client = strncmp(name, "client/", 7) == 0;
     bool server = strncmp(name, "server/", 7) == 0;
-    if (p->opts.algorithm != FEDC_ALGORITHM_FED_EVAL && (*client || server)) {
+    if (!fedc_algorithm_is_evaluation(p->opts.algorithm) && (*client || server)) {
         *opt = *client ? p->client_opt : p->server_opt;
         *local = name + 7;
         for (size_t i = 0; i < fedc_optimizer_hparam_count(*opt); i++)
@@ -274,7 +284,7 @@ static fedc_status find_hparam(fedc_ctx *ctx, const fedc_learning_process *p, co
     char known[512];
     size_t len = 0;
     known[0] = 0;
-    for (int side = 0; side < 2 && p->opts.algorithm != FEDC_ALGORITHM_FED_EVAL; side++) {
+    for (int side = 0; side < 2 && !fedc_algorithm_is_evaluation(p->opts.algorithm); side++) {
         const fedc_optimizer *o = side ? p->server_opt : p->client_opt;
         for (size_t i = 0; i < fedc_optimizer_hparam_count(o) && len < sizeof known; i++) {
             int n = snprintf(known + len, sizeof known - len, "%s%s/%s", len ? ", " : "",

@@ -237,16 +237,41 @@ fedc_status fedc__process_text(fedc_ctx *ctx, const fedc_learning_process *p, ch
     put(&t,
         "# %s, written by fedc's learning layer. Model: %lld trainable, %lld non-trainable "
         "weights.\n",
-        o->algorithm == FEDC_ALGORITHM_FED_SGD    ? "FedSGD"
-        : o->algorithm == FEDC_ALGORITHM_FED_PROX ? "FedProx"
-        : o->algorithm == FEDC_ALGORITHM_FED_EVAL ? "Federated evaluation"
-                                                  : "Federated averaging",
+        o->algorithm == FEDC_ALGORITHM_FED_SGD                ? "FedSGD"
+        : o->algorithm == FEDC_ALGORITHM_FED_PROX             ? "FedProx"
+        : o->algorithm == FEDC_ALGORITHM_FED_EVAL             ? "Federated evaluation"
+        : o->algorithm == FEDC_ALGORITHM_PERSONALIZATION_EVAL ? "Personalization evaluation"
+                                                              : "Federated averaging",
         (long long)p->P, (long long)p->Q);
     put(&t,
         "finalize_metrics = native(\"fedc.learning.finalize_metrics\": (float64[%lld] -> %s))\n",
         (long long)p->M, MET);
 
-    if (o->algorithm == FEDC_ALGORITHM_FED_EVAL) {
+    if (o->algorithm == FEDC_ALGORITHM_PERSONALIZATION_EVAL) {
+        size_t len = fedc__client_work_blob(&o->client, false, blob, sizeof blob);
+        snprintf(blob + len, len < sizeof blob ? sizeof blob - len : 0, ";test_fraction=%.17g",
+                 o->personalization_test_fraction);
+        char PM[160];
+        snprintf(PM, sizeof PM, "<baseline=float64[%lld],personalized=float64[%lld]>",
+                 (long long)p->M, (long long)p->M);
+        put(&t, "initial_weights = native(\"fedc.learning.init\": ( -> %s))\n", W);
+        put(&t, "initialize = ( -> federated_value(<initial_weights(), SERVER>))\n");
+        put(&t, "# each client: %s\n", blob);
+        put(&t,
+            "personalize_client = native(\"fedc.learning.personalize\": (<weights=%s,dataset=%s*> "
+            "-> %s), \"",
+            W, D, PM);
+        put_hex(&t, blob);
+        put(&t, "\")\n");
+        put(&t,
+            "next = (state: %s@SERVER, client_data: {%s*}@CLIENTS) ->\n"
+            "    (let sums = federated_sum(federated_map(<personalize_client, federated_zip(<\n"
+            "             weights=federated_broadcast(state), dataset=client_data>)>))\n"
+            "     in <state=state, metrics=federated_zip(<client_work=federated_apply(<\n"
+            "             (s: %s -> <baseline=finalize_metrics(s.baseline),\n"
+            "                        personalized=finalize_metrics(s.personalized)>), sums>)>)>)\n",
+            W, D, PM);
+    } else if (o->algorithm == FEDC_ALGORITHM_FED_EVAL) {
         snprintf(blob, sizeof blob, "work=evaluate;batch_size=%lld",
                  (long long)o->client.batch_size);
         put(&t, "initial_weights = native(\"fedc.learning.init\": ( -> %s))\n", W);

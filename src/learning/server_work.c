@@ -78,7 +78,7 @@ fedc_status fedc__native_init(fedc_ctx *ctx, void *user, const uint8_t *blob, si
     fedc_value *weights = NULL;
     fedc_status st = fedc_learning_model_get_weights(ctx, p->model, &weights);
     if (st < 0) return st;
-    if (p->opts.algorithm == FEDC_ALGORITHM_FED_EVAL) {
+    if (fedc_algorithm_is_evaluation(p->opts.algorithm)) {
         *out = weights;
         return FEDC_STATUS_OK;
     }

@@ -235,3 +235,61 @@ TEST(client_learning_rate_follows_a_schedule_round_by_round) {
     fedc_learning_model_destroy(lm);
     fedc_client_data_destroy(cd);
 }
+
+TEST(personalization_fine_tunes_each_client_and_evaluates_before_and_after) {
+    /* client c always has label c % 3: a global model cannot fit all, a personalized one can */
+    fedc_memory_data *b;
+    ASSERT_OK(fedc_memory_data_create(ctx, &b));
+    fedc_example *ex;
+    ASSERT_OK(fedc_example_create(ctx, &ex));
+    for (int c = 0; c < 3; c++) {
+        char id[8] = {'c', (char)('0' + c), 0};
+        fedc_rng rng = FEDC_RNG(7, (uint64_t)c, FEDC_RNG_PURPOSE_TEST);
+        for (int k = 0; k < 10; k++) {
+            fedc_tensor *t;
+            fedc_shape xs = FEDC_SHAPE(4), s0 = FEDC_SHAPE0;
+            ASSERT_OK(fedc_example_set(ctx, ex, "x", FEDC_DTYPE_FLOAT32, &xs, &t));
+            for (int i = 0; i < 4; i++)
+                ((float *)t->data)[i] = (float)fedc_rng_uniform(&rng);
+            ASSERT_OK(fedc_example_set(ctx, ex, "y", FEDC_DTYPE_INT32, &s0, &t));
+            *(int32_t *)t->data = c;
+            ASSERT_OK(fedc_memory_data_add(ctx, b, id, ex));
+        }
+    }
+    fedc_client_data *cd;
+    ASSERT_OK(fedc_memory_data_finish(ctx, b, &cd));
+    fedc_memory_data_destroy(b);
+    fedc_example_destroy(ex);
+    fedc_learning_model *lm = ltest_dense_model(ctx, 4, 3, 3);
+    fedc_process_opts o = fedc_process_opts_default(FEDC_ALGORITHM_PERSONALIZATION_EVAL);
+    o.client.epochs = 20;
+    o.client.batch_size = 4;
+    o.client.optimizer.learning_rate = 0.5;
+    fedc_learning_process *p;
+    ASSERT_OK(fedc_learning_process_create(ctx, lm, &o, &p));
+    fedc_value *state, *data = ltest_clients_value(ctx, cd), *s2, *m;
+    ASSERT_OK(fedc_learning_process_initialize(ctx, p, &state));
+    ASSERT_OK(fedc_learning_process_next(ctx, p, state, data, NULL, &s2, &m));
+    ASSERT_TRUE(fedc_value_equal(state, s2));
+    double before, after, n_before, n_after;
+    ASSERT_OK(
+        fedc_metrics_get(ctx, m, "client_work/baseline/sparse_categorical_accuracy", &before));
+    ASSERT_OK(
+        fedc_metrics_get(ctx, m, "client_work/personalized/sparse_categorical_accuracy", &after));
+    ASSERT_OK(fedc_metrics_get(ctx, m, "client_work/baseline/num_examples", &n_before));
+    ASSERT_OK(fedc_metrics_get(ctx, m, "client_work/personalized/num_examples", &n_after));
+    ASSERT_EQ(n_before, 6); /* the last 2 of each client's 10 */
+    ASSERT_EQ(n_after, 6);
+    ASSERT_LE(before, 0.5);
+    ASSERT_EQ(after, 1.0);
+    o.personalization_test_fraction = 1.5;
+    fedc_learning_process *bad;
+    ASSERT_STATUS(FEDC_STATUS_INVALID_ARGUMENT, fedc_learning_process_create(ctx, lm, &o, &bad));
+    fedc_value_release(state);
+    fedc_value_release(s2);
+    fedc_value_release(m);
+    fedc_value_release(data);
+    fedc_learning_process_destroy(p);
+    fedc_learning_model_destroy(lm);
+    fedc_client_data_destroy(cd);
+}
