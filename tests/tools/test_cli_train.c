@@ -4,6 +4,7 @@
  * a model that loads back.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -31,6 +32,15 @@ TEST(train_prints_the_computation_of_next) {
     ASSERT_CONTAINS(cli_out, "native(\"fedc.learning.train\"");
     ASSERT_CONTAINS(cli_out, "native(\"fedc.learning.server_update\"");
     ASSERT_CONTAINS(cli_out, "clip_by_norm(u0, 2.0)");
+}
+
+TEST(eval_needs_weights_and_names_a_bad_file) {
+    ASSERT_EQ(cli_run("eval --help"), 0);
+    ASSERT_CONTAINS(cli_out, "example:");
+    ASSERT_EQ(cli_run("eval --model seed"), 2);
+    ASSERT_CONTAINS(cli_out, "--weights FILE is needed");
+    ASSERT_EQ(cli_run("eval --model seed --weights /nonexistent/w.safetensors"), 1);
+    ASSERT_CONTAINS(cli_out, "/nonexistent/w.safetensors");
 }
 
 TEST(train_names_bad_options) {
@@ -83,6 +93,21 @@ TEST(train_on_emnist_sample_is_reproducible_and_saves_the_model) {
     ASSERT_CONTAINS(cli_out, "saved the model's weights to /tmp/fedc_cli_train_model.safetensors");
     rounds_only(cli_out, a, sizeof a);
     ASSERT_CONTAINS(a, "test loss");
+    /* the saved model evaluates to the last round's test accuracy */
+    const char *acc = strrchr(cli_out, '|');
+    ASSERT_TRUE(acc != NULL);
+    acc = strstr(acc, "acc ");
+    ASSERT_TRUE(acc != NULL);
+    double train_acc = atof(acc + 4);
+    ASSERT_EQ(cli_run("eval --weights /tmp/fedc_cli_train_model.safetensors --model seed --data "
+                      "%s:digits_only_test --preprocess emnist-flat --threads 2",
+                      path),
+              0);
+    ASSERT_CONTAINS(cli_out, "evaluated 12 clients");
+    const char *got = strstr(cli_out, "sparse_categorical_accuracy: ");
+    ASSERT_TRUE(got != NULL);
+    ASSERT_NEAR(atof(got + 29), train_acc, 6e-5);
+    ASSERT_CONTAINS(cli_out, "num_examples: 67");
     ASSERT_EQ(cli_run("train --data %s:digits_only_train --test %s:digits_only_test %s --threads 2",
                       path, path, common),
               0);

@@ -34,7 +34,8 @@ int fedc_cmd_data_info(int argc, char **argv);
 int fedc_cmd_data_head(int argc, char **argv);
 int fedc_cmd_data_split(int argc, char **argv);
 
-/* Federated learning: cmd_train.c. */
+/* Federated learning: cmd_train.c, cmd_eval.c (shared parts: train_common.h). */
 int fedc_cmd_train(int argc, char **argv);
+int fedc_cmd_eval(int argc, char **argv);
 
 #endif /* FEDC_TOOL_COMMANDS_H */

@@ -9,6 +9,7 @@
 static const fedc_command g_commands[] = {
     {"data", "import, inspect and split federated datasets", fedc_cmd_data},
     {"check", "type-check a computation file and print each definition's type", fedc_cmd_check},
+    {"eval", "evaluate a saved model on client data or a test set", fedc_cmd_eval},
     {"fmt", "print a computation file in canonical form", fedc_cmd_fmt},
     {"info", "show the build: version, kernels, threads", fedc_cmd_info},
     {"run", "run a federated computation file on literals or client data", fedc_cmd_run},
