@@ -33,5 +33,7 @@ int fedc_cmd_data_import(int argc, char **argv);
 int fedc_cmd_data_info(int argc, char **argv);
 int fedc_cmd_data_head(int argc, char **argv);
 int fedc_cmd_data_split(int argc, char **argv);
+/* `fedc report RUN_DIR` (cmd_report.c): RUN_DIR/metrics.jsonl into RUN_DIR/report.html. */
+int fedc_cmd_report(int argc, char **argv);
 
 #endif /* FEDC_TOOL_COMMANDS_H */

@@ -11,6 +11,7 @@ static const fedc_command g_commands[] = {
     {"check", "type-check a computation file and print each definition's type", fedc_cmd_check},
     {"fmt", "print a computation file in canonical form", fedc_cmd_fmt},
     {"info", "show the build: version, kernels, threads", fedc_cmd_info},
+    {"report", "write an HTML page of a run's metrics (plots and final values)", fedc_cmd_report},
     {"run", "run a federated computation file on literals or client data", fedc_cmd_run},
     {"version", "print the version", fedc_cmd_version},
 };
