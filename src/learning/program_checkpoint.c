@@ -303,12 +303,16 @@ static fedc_status parse(fedc_ctx *ctx, const char *path, fedc_checkpoint *c, si
     c->round = (int64_t)get_le(p + 16, 8);
     if (c->round < 0) return corrupt(ctx, path, 16, "negative round");
     size_t body_end = size - 4, pos = HEADER_SIZE;
-    if (count > (body_end - pos) / 12)
-        return corrupt(ctx, path, 12, "more blobs than the file can hold");
-    c->blobs = fedc_calloc(count ? count : 1, sizeof *c->blobs);
-    if (!c->blobs)
-        return fedc_ctx_errorf(ctx, FEDC_STATUS_OUT_OF_MEMORY, "out of memory loading %s", path);
+    size_t cap = 0;
     for (uint64_t i = 0; i < count; i++) {
+        /* grown as blobs are found, so a damaged count cannot ask for a huge array */
+        if (c->count == cap) {
+            cap = cap ? cap * 2 : 8;
+            blob *grown = fedc_realloc(c->blobs, cap * sizeof *grown);
+            if (!grown)
+                return fedc_ctx_errorf(ctx, FEDC_STATUS_OUT_OF_MEMORY, "out of memory loading %s", path);
+            c->blobs = grown;
+        }
         if (body_end - pos < 4) return corrupt(ctx, path, pos, "blob name length past the end");
         uint64_t name_len = get_le(p + pos, 4);
         pos += 4;
