@@ -283,8 +283,9 @@ fedc_status fedc_checkpoint_load(fedc_ctx *ctx, const char *path, fedc_checkpoin
 /* Frees a loaded checkpoint. NULL is a no-op. */
 void fedc_checkpoint_destroy(fedc_checkpoint *c);
 
-/* The round, the number of blobs, blob i's name and bytes (i < count, asserted), and the blob
- * named `name` (NULL when absent). Everything is owned by the checkpoint. */
+/* The round, the number of blobs, blob i's name and bytes (NULL, and *size 0, when i >= count),
+ * and the blob named `name` (NULL when absent). Everything is owned by the checkpoint; size may
+ * be NULL. */
 int64_t fedc_checkpoint_round(const fedc_checkpoint *c);
 size_t fedc_checkpoint_count(const fedc_checkpoint *c);
 const char *fedc_checkpoint_name(const fedc_checkpoint *c, size_t i);

@@ -243,7 +243,10 @@ fedc_status fedc_checkpoint_save(fedc_ctx *ctx, fedc_checkpoint_dir *d, int64_t 
                                        (long long)round, blobs[i].name);
     }
     char tmp[4200], final_path[4200];
-    snprintf(tmp, sizeof tmp, "%s/" TMP_PREFIX "%lld" TMP_SUFFIX, d->dir, (long long)round);
+    if (snprintf(tmp, sizeof tmp, "%s/" TMP_PREFIX "%lld" TMP_SUFFIX, d->dir, (long long)round) >=
+        (int)sizeof tmp)
+        return fedc_ctx_errorf(ctx, FEDC_STATUS_INVALID_ARGUMENT,
+                               "checkpoint directory path too long: %s", d->dir);
     snprintf(final_path, sizeof final_path, "%s/ckpt-%lld.fcc", d->dir, (long long)round);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
@@ -310,7 +313,8 @@ static fedc_status parse(fedc_ctx *ctx, const char *path, fedc_checkpoint *c, si
             cap = cap ? cap * 2 : 8;
             blob *grown = fedc_realloc(c->blobs, cap * sizeof *grown);
             if (!grown)
-                return fedc_ctx_errorf(ctx, FEDC_STATUS_OUT_OF_MEMORY, "out of memory loading %s", path);
+                return fedc_ctx_errorf(ctx, FEDC_STATUS_OUT_OF_MEMORY, "out of memory loading %s",
+                                       path);
             c->blobs = grown;
         }
         if (body_end - pos < 4) return corrupt(ctx, path, pos, "blob name length past the end");

@@ -95,8 +95,8 @@ static fedc_status decode_line(fedc_ctx *ctx, const char *path, const char *line
     if (why) {
         fedc_json_doc_destroy(doc);
         return fedc_ctx_errorf(ctx, FEDC_STATUS_CORRUPT,
-                               "%s: line %zu (byte offset %zu): %s is not a metrics record: %s",
-                               path, line_no, offset, "the line", why);
+                               "%s: line %zu (byte offset %zu): not a metrics record: %s", path,
+                               line_no, offset, why);
     }
     double t = fedc_json_type_of(wall) == FEDC_JSON_NUMBER ? fedc_json_number(wall) : NAN;
     if (*r)

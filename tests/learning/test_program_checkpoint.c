@@ -66,9 +66,9 @@ TEST(blobs_round_trip) {
     char *bytes = ptest_read(path, &n);
     ASSERT_EQ(memcmp(bytes, "FEDCCKPT\1\0\0\0\3\0\0\0\14\0\0\0\0\0\0\0", 24), 0);
     ASSERT_EQ(n, 24u + (4 + 13 + 8 + 17) + (4 + 7 + 8 + 8) + (4 + 5 + 8) + 4);
-    uint32_t crc = (uint32_t)(unsigned char)bytes[n - 4] | (uint32_t)(unsigned char)bytes[n - 3] << 8 |
-                   (uint32_t)(unsigned char)bytes[n - 2] << 16 |
-                   (uint32_t)(unsigned char)bytes[n - 1] << 24;
+    uint32_t crc =
+        (uint32_t)(unsigned char)bytes[n - 4] | (uint32_t)(unsigned char)bytes[n - 3] << 8 |
+        (uint32_t)(unsigned char)bytes[n - 2] << 16 | (uint32_t)(unsigned char)bytes[n - 1] << 24;
     ASSERT_EQ(crc, fedc_crc32c(0, bytes, n - 4));
     free(bytes);
     fedc_checkpoint_dir_close(d);

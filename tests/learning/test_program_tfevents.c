@@ -17,7 +17,8 @@ static uint64_t le(const unsigned char *p, int n) {
     return v;
 }
 
-static fedc_metrics_writer *open_events(fedc_ctx *ctx, const char *dir, long long keep, char **path) {
+static fedc_metrics_writer *open_events(fedc_ctx *ctx, const char *dir, long long keep,
+                                        char **path) {
     fedc_tfevents_opts o = fedc_tfevents_opts_default();
     o.file_time = 1700000000;
     o.hostname = "testhost";
@@ -49,9 +50,9 @@ TEST(event_file_starts_with_a_framed_version_event) {
     unsigned char *p = (unsigned char *)ptest_read(path, &size);
     /* Event{wall_time = 1700000000.0 (field 1, fixed64), file_version = "brain.Event:2"
      * (field 3, length-delimited)}: key 0x09, 8 bytes, key 0x1a, length 13, the string */
-    static const unsigned char event[] = {0x09, 0, 0, 0, 0x40, 0xfc, 0x54, 0xd9, 0x41, 0x1a, 13,
-                                          'b',  'r', 'a', 'i', 'n', '.', 'E', 'v', 'e', 'n', 't',
-                                          ':',  '2'};
+    static const unsigned char event[] = {0x09, 0,    0,   0,   0x40, 0xfc, 0x54, 0xd9,
+                                          0x41, 0x1a, 13,  'b', 'r',  'a',  'i',  'n',
+                                          '.',  'E',  'v', 'e', 'n',  't',  ':',  '2'};
     ASSERT_EQ(size, 8 + 4 + sizeof event + 4);
     ASSERT_EQ(le(p, 8), sizeof event);
     ASSERT_EQ(le(p + 8, 4), fedc_crc32c_mask(fedc_crc32c(0, p, 8)));
@@ -171,9 +172,9 @@ TEST(reader_skips_fields_of_other_writers) {
     /* step 7 (field 2 varint), an unknown field 9 varint, summary with one value that has an
      * unknown field 7 (node_name) and an image-like value without simple_value */
     static const unsigned char event[] = {
-        0x10, 7, 0x48, 0x96, 0x01, 0x2a, 22,                        /* summary, 22 bytes */
-        0x0a, 12, 0x0a, 1, 'x', 0x3a, 2, 'n', 'n', 0x15, 0, 0, 0xc0, 0x3f, /* x = 1.5 */
-        0x0a, 6, 0x0a, 1, 'y', 0x22, 1, 0};                          /* y: image field 4 */
+        0x10, 7,  0x48, 0x96, 0x01, 0x2a, 22, /* summary, 22 bytes */
+        0x0a, 12, 0x0a, 1,    'x',  0x3a, 2,  'n', 'n', 0x15, 0, 0, 0xc0, 0x3f, /* x = 1.5 */
+        0x0a, 6,  0x0a, 1,    'y',  0x22, 1,  0}; /* y: image field 4 */
     append_record(path, event, sizeof event);
     events e = {0};
     ASSERT_OK(fedc_tfevents_read(ctx, path, collect, &e));
