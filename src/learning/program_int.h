@@ -1,6 +1,6 @@
 /* program_int.h — private to the training-program files (program_*.c): a growable byte
  * buffer, whole-file I/O with messages that name the path, atomic replacement of a file, and
- * the record access the writers share. Nothing here knows a metric format or a checkpoint.
+ * path helpers. Nothing here knows a metric format or a checkpoint.
  */
 #ifndef FEDC_PROGRAM_INT_H
 #define FEDC_PROGRAM_INT_H
