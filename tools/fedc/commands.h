@@ -33,6 +33,8 @@ int fedc_cmd_data_import(int argc, char **argv);
 int fedc_cmd_data_info(int argc, char **argv);
 int fedc_cmd_data_head(int argc, char **argv);
 int fedc_cmd_data_split(int argc, char **argv);
+/* `fedc report RUN_DIR` (cmd_report.c): RUN_DIR/metrics.jsonl into RUN_DIR/report.html. */
+int fedc_cmd_report(int argc, char **argv);
 
 /* Federated learning: cmd_train.c, cmd_eval.c (shared parts: train_common.h). */
 int fedc_cmd_train(int argc, char **argv);

@@ -12,6 +12,7 @@ static const fedc_command g_commands[] = {
     {"eval", "evaluate a saved model on client data or a test set", fedc_cmd_eval},
     {"fmt", "print a computation file in canonical form", fedc_cmd_fmt},
     {"info", "show the build: version, kernels, threads", fedc_cmd_info},
+    {"report", "write an HTML page of a run's metrics (plots and final values)", fedc_cmd_report},
     {"run", "run a federated computation file on literals or client data", fedc_cmd_run},
     {"train", "train a model with federated learning (start here)", fedc_cmd_train},
     {"version", "print the version", fedc_cmd_version},
