@@ -9,6 +9,7 @@
 #define FEDC_LEARNING_TRAIN_H
 
 #include "fedc/learning.h"
+#include "fedc/learning_program.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -22,8 +23,9 @@ typedef struct fedc_round_report {
     int64_t clients; /* in this round's cohort */
     double train_loss, train_accuracy, train_examples;
     double eval_loss, eval_accuracy;
-    double seconds;      /* this round's wall time, evaluation included */
-    double elapsed;      /* since the run started */
+    double seconds;                    /* this round's wall time, evaluation included */
+    const fedc_metrics_record *record; /* what the metric files get (borrowed) */
+    double elapsed;                    /* since the run started */
     fedc_value *metrics; /* the round's full metrics (borrowed, valid during the callback) */
     fedc_value *eval;    /* the evaluation's metrics or NULL (borrowed) */
     int64_t non_finite;  /* the finalizer rejected this round's update */
@@ -36,6 +38,17 @@ typedef struct fedc_train_opts {
     int64_t eval_every;          /* evaluate every k rounds and after the last; 0: only after the
                                     last; -1: never */
     int64_t eval_batch_size;     /* default 500 */
+    /* The run directory (NULL: nothing written): metrics.csv, metrics.jsonl and a TensorBoard
+     * events file get one record per round ("train/loss", "train/sparse_categorical_accuracy",
+     * "eval/...", "aggregator/...", "finalizer/update_non_finite", "round_seconds"), flushed
+     * per round; checkpoints go to DIR/checkpoints. The directory is created when missing. */
+    const char *out_dir;
+    int64_t checkpoint_every; /* write a checkpoint every k rounds and after the last; 0: never */
+    int keep_checkpoints;     /* the last N kept (default 3) */
+    /* Continue from the newest valid checkpoint in out_dir (none: start from *state): the
+     * final state is bit-identical to an uninterrupted run's, and the metric files are cut
+     * back to the checkpoint's round before appending. */
+    bool resume;
     /* Called after every round (may be NULL). A non-OK return stops the run with that status. */
     fedc_status (*on_round)(fedc_ctx *ctx, void *user, const fedc_round_report *report);
     void *user;
@@ -50,7 +63,9 @@ fedc_train_opts fedc_train_opts_default(void);
  * NULL: no evaluation) as opts->eval_every says. Runs rounds fedc_learning_process_round(state)
  * + 1 ... opts->rounds, so a state from a checkpoint continues where it stopped. Errors: those
  * of sampling, the process (naming the client) and the callback; INVALID_ARGUMENT for bad
- * options. On error *state holds the last completed round's state. */
+ * options; IO for the run directory (naming the path); CORRUPT / TYPE for a checkpoint that is
+ * not this process's. On error *state holds the last completed round's state and the newest
+ * checkpoint is intact. */
 fedc_status fedc_train_run(fedc_ctx *ctx, fedc_learning_process *process, fedc_value **state,
                            const fedc_client_data *train, const fedc_client_data *test,
                            const fedc_train_opts *opts);

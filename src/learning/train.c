@@ -2,7 +2,11 @@
  * that makes a run reproducible lives in the process's state (the round) and the sampling
  * stream, so the loop itself holds nothing a resume would need.
  */
+#include <errno.h>
 #include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "learning/learning_int.h"
@@ -15,6 +19,7 @@ fedc_train_opts fedc_train_opts_default(void) {
     o.threads = 1;
     o.eval_every = 0;
     o.eval_batch_size = 500;
+    o.keep_checkpoints = 3;
     return o;
 }
 
@@ -47,6 +52,189 @@ static double metric_or_nan(fedc_value *m, const char *path) {
     return m && fedc_metrics_get(NULL, m, path, &v) >= 0 ? v : NAN;
 }
 
+/* ---- the run directory: metric files and checkpoints ---- */
+
+/* Adds every scalar of a metrics value under `prefix` ("client_work/train" becomes "train"). */
+static fedc_status flatten(fedc_ctx *ctx, fedc_metrics_record *rec, fedc_value *v,
+                           const char *prefix) {
+    if (!v) return FEDC_STATUS_OK;
+    if (fedc_value_get_kind(v) == FEDC_VALUE_FEDERATED && fedc_value_size(v) == 1)
+        v = fedc_value_item(v, 0);
+    const fedc_tensor *t = fedc__tensor_of(v);
+    if (t) {
+        if (fedc_tensor_numel(t) != 1) return FEDC_STATUS_OK;
+        return fedc_metrics_record_add(ctx, rec, prefix, fedc_tensor_get_flat(t, 0));
+    }
+    if (fedc_value_get_kind(v) != FEDC_VALUE_STRUCT) return FEDC_STATUS_OK;
+    fedc_status st = FEDC_STATUS_OK;
+    for (size_t i = 0; i < fedc_value_size(v) && st >= 0; i++) {
+        const char *name = fedc_value_name(v, i);
+        if (!name) continue;
+        char path[256];
+        if (!prefix[0] && !strcmp(name, "client_work"))
+            path[0] = 0; /* train/..., eval/... */
+        else
+            snprintf(path, sizeof path, "%s%s%s", prefix, prefix[0] ? "/" : "", name);
+        st = flatten(ctx, rec, fedc_value_item(v, i), path);
+    }
+    return st;
+}
+
+static fedc_status make_dir(fedc_ctx *ctx, const char *dir) {
+    if (mkdir(dir, 0777) == 0 || errno == EEXIST) return FEDC_STATUS_OK;
+    return fedc_ctx_errorf(ctx, FEDC_STATUS_IO, "%s: %s", dir, strerror(errno));
+}
+
+/* The state of a process as checkpoint blobs (views into the state's tensors). */
+static fedc_status state_blobs(fedc_ctx *ctx, const fedc_learning_process *p, fedc_value *state,
+                               fedc_checkpoint_blob *b, int64_t *round_le) {
+    fedc_value *s = state, *w, *h, *f;
+    if (fedc_value_get_kind(s) == FEDC_VALUE_FEDERATED) s = fedc_value_item(s, 0);
+    int32_t round;
+    fedc_status st = fedc__read_state(ctx, p, s, &w, &h, &f, &round);
+    if (st < 0) return st;
+    *round_le = round;
+    b[0] = (fedc_checkpoint_blob){"trainable", fedc__vector_of(fedc__field(w, "trainable"), p->P),
+                                  (size_t)p->P * sizeof(float)};
+    b[1] = (fedc_checkpoint_blob){"non_trainable",
+                                  fedc__vector_of(fedc__field(w, "non_trainable"), p->Q),
+                                  (size_t)p->Q * sizeof(float)};
+    b[2] = (fedc_checkpoint_blob){"client_hparams", fedc__vector_of(h, p->H),
+                                  (size_t)p->H * sizeof(float)};
+    b[3] = (fedc_checkpoint_blob){"server_optimizer", fedc__vector_of(f, p->F),
+                                  (size_t)p->F * sizeof(float)};
+    b[4] = (fedc_checkpoint_blob){"round", round_le, sizeof *round_le};
+    return FEDC_STATUS_OK;
+}
+
+/* A state from a checkpoint's blobs, checked against the process's sizes. */
+static fedc_status state_from_checkpoint(fedc_ctx *ctx, const fedc_learning_process *p,
+                                         const fedc_checkpoint *c, fedc_value **out) {
+    static const char *const names[4] = {"trainable", "non_trainable", "client_hparams",
+                                         "server_optimizer"};
+    int64_t sizes[4] = {p->P, p->Q, p->H, p->F};
+    fedc_value *parts[4] = {NULL, NULL, NULL, NULL};
+    fedc_status st = FEDC_STATUS_OK;
+    for (int i = 0; i < 4 && st >= 0; i++) {
+        size_t size;
+        const void *data = fedc_checkpoint_find(c, names[i], &size);
+        if (!data || size != (size_t)sizes[i] * sizeof(float))
+            st = fedc_ctx_errorf(ctx, FEDC_STATUS_CORRUPT,
+                                 "checkpoint of round %lld: '%s' has %zu bytes, this process "
+                                 "needs %lld",
+                                 (long long)fedc_checkpoint_round(c), names[i], data ? size : 0,
+                                 (long long)sizes[i] * 4);
+        else
+            st = fedc__vector_value(ctx, data, sizes[i], &parts[i]);
+    }
+    size_t rsize;
+    const int64_t *round = fedc_checkpoint_find(c, "round", &rsize);
+    if (st >= 0 && (!round || rsize != sizeof *round || *round != fedc_checkpoint_round(c)))
+        st = fedc_ctx_errorf(ctx, FEDC_STATUS_CORRUPT, "checkpoint of round %lld: bad 'round'",
+                             (long long)fedc_checkpoint_round(c));
+    fedc_value *w = NULL, *m = NULL;
+    if (st >= 0) {
+        static const char *const wn[2] = {"trainable", "non_trainable"};
+        st = fedc_value_struct(ctx, 2, parts, wn, &w);
+    }
+    if (st >= 0) {
+        st = fedc__make_state(ctx, w, fedc_value_retain(parts[2]), (int32_t)*round,
+                              fedc_value_retain(parts[3]), &m);
+        w = NULL;
+    }
+    if (st >= 0) st = fedc_value_federated(ctx, FEDC_PLACEMENT_SERVER, true, 1, &m, out);
+    fedc_value_release(m);
+    fedc_value_release(w);
+    for (int i = 0; i < 4; i++)
+        fedc_value_release(parts[i]);
+    return st;
+}
+
+/* What a run writes, opened together. */
+typedef struct run_files {
+    fedc_checkpoint_dir *ckpt;
+    fedc_metrics_writer *writers;
+    fedc_metrics_record *record;
+} run_files;
+
+static void files_close(run_files *f) {
+    fedc_checkpoint_dir_close(f->ckpt);
+    fedc_metrics_writer_destroy(f->writers);
+    fedc_metrics_record_destroy(f->record);
+}
+
+static fedc_status files_open(fedc_ctx *ctx, const fedc_learning_process *p,
+                              const fedc_train_opts *o, fedc_value **state, run_files *f) {
+    memset(f, 0, sizeof *f);
+    fedc_status st = fedc_metrics_record_create(ctx, 0, 0, &f->record);
+    if (st < 0 || !o->out_dir) return st;
+    char path[4096];
+    st = make_dir(ctx, o->out_dir);
+    if (st >= 0 && (o->checkpoint_every > 0 || o->resume)) {
+        fedc_checkpoint_opts co = fedc_checkpoint_opts_default();
+        co.keep_last = o->keep_checkpoints;
+        snprintf(path, sizeof path, "%s/checkpoints", o->out_dir);
+        st = fedc_checkpoint_dir_open(ctx, path, &co, &f->ckpt);
+    }
+    int64_t keep = -1;
+    if (st >= 0 && o->resume) {
+        fedc_checkpoint *c = NULL;
+        st = fedc_checkpoint_load_latest(ctx, f->ckpt, &c);
+        if (st == FEDC_STATUS_NOT_FOUND) {
+            st = FEDC_STATUS_OK; /* nothing to resume: a fresh run */
+        } else if (st >= 0) {
+            fedc_value *s = NULL;
+            st = state_from_checkpoint(ctx, p, c, &s);
+            if (st >= 0) {
+                fedc_value_release(*state);
+                *state = s;
+                keep = fedc_checkpoint_round(c);
+            }
+        }
+        fedc_checkpoint_destroy(c);
+    }
+    fedc_metrics_writer *w[3] = {NULL, NULL, NULL};
+    if (st >= 0) {
+        snprintf(path, sizeof path, "%s/metrics.csv", o->out_dir);
+        st = fedc_metrics_csv_writer_create(ctx, path, keep, &w[0]);
+    }
+    if (st >= 0) {
+        snprintf(path, sizeof path, "%s/metrics.jsonl", o->out_dir);
+        st = fedc_metrics_jsonl_writer_create(ctx, path, keep, &w[1]);
+    }
+    if (st >= 0) st = fedc_metrics_tfevents_writer_create(ctx, o->out_dir, keep, NULL, &w[2], NULL);
+    if (st >= 0) return fedc_metrics_writer_group(ctx, w, 3, &f->writers);
+    for (int i = 0; i < 3; i++)
+        fedc_metrics_writer_destroy(w[i]);
+    return st;
+}
+
+static double wall_clock(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* After a round: its record to the metric files, and a checkpoint when one is due. */
+static fedc_status release_round(fedc_ctx *ctx, const fedc_learning_process *p,
+                                 const fedc_train_opts *o, run_files *f, int64_t round,
+                                 fedc_value *state, fedc_value *m, fedc_value *em, double seconds) {
+    fedc_metrics_record_reset(f->record, round, wall_clock());
+    fedc_status st = flatten(ctx, f->record, m, "");
+    if (st >= 0) st = flatten(ctx, f->record, em, "");
+    if (st >= 0) st = fedc_metrics_record_add(ctx, f->record, "round_seconds", seconds);
+    if (st >= 0 && f->writers) st = fedc_metrics_writer_write(ctx, f->writers, f->record);
+    bool due = f->ckpt && o->checkpoint_every > 0 &&
+               (round % o->checkpoint_every == 0 || round == o->rounds);
+    if (st >= 0 && due) {
+        fedc_checkpoint_blob b[5];
+        int64_t round_le;
+        st = state_blobs(ctx, p, state, b, &round_le);
+        if (st >= 0) st = fedc_checkpoint_save(ctx, f->ckpt, round, b, 5);
+    }
+    return st;
+}
+
 /* Evaluates the weights of `state` on every client of test. */
 static fedc_status evaluate(fedc_ctx *ctx, fedc_learning_process *process,
                             fedc_learning_process *eval, fedc_value *state, fedc_value *test_value,
@@ -68,9 +256,15 @@ fedc_status fedc_train_run(fedc_ctx *ctx, fedc_learning_process *process, fedc_v
         return fedc_ctx_errorf(ctx, FEDC_STATUS_INVALID_ARGUMENT,
                                "training: rounds >= 0, eval_every >= -1, eval batch size >= 1 and "
                                "threads >= 0 are needed");
-    int64_t start = fedc_learning_process_round(process, *state);
-    if (start < 0)
+    if (fedc_learning_process_round(process, *state) < 0)
         return fedc_ctx_errorf(ctx, FEDC_STATUS_TYPE, "training: not a state of this process");
+    run_files files;
+    fedc_status fst = files_open(ctx, process, opts, state, &files);
+    if (fst < 0) {
+        files_close(&files);
+        return fst;
+    }
+    int64_t start = fedc_learning_process_round(process, *state);
     int64_t ncl = fedc_client_data_num_clients(train);
     int64_t cap = opts->sampling.mode == FEDC_SAMPLING_POISSON ? ncl : opts->sampling.cohort_size;
     int64_t *idx = fedc_malloc((size_t)(cap > 0 ? cap : 1) * sizeof *idx);
@@ -111,6 +305,8 @@ fedc_status fedc_train_run(fedc_ctx *ctx, fedc_learning_process *process, fedc_v
             ee.client_ids = test_ids;
             st = evaluate(ctx, process, eval, *state, test_value, &ee, &em);
         }
+        double seconds = now() - t1;
+        if (st >= 0) st = release_round(ctx, process, opts, &files, r + 1, *state, m, em, seconds);
         if (st >= 0 && opts->on_round) {
             fedc_round_report rep = {0};
             rep.round = r + 1;
@@ -122,7 +318,8 @@ fedc_status fedc_train_run(fedc_ctx *ctx, fedc_learning_process *process, fedc_v
             rep.eval_loss = metric_or_nan(em, "client_work/eval/loss");
             rep.eval_accuracy = metric_or_nan(em, "client_work/eval/sparse_categorical_accuracy");
             rep.non_finite = (int64_t)metric_or_nan(m, "finalizer/update_non_finite");
-            rep.seconds = now() - t1;
+            rep.seconds = seconds;
+            rep.record = files.record;
             rep.elapsed = now() - t0;
             rep.metrics = m;
             rep.eval = em;
@@ -131,6 +328,7 @@ fedc_status fedc_train_run(fedc_ctx *ctx, fedc_learning_process *process, fedc_v
         fedc_value_release(m);
         fedc_value_release(em);
     }
+    files_close(&files);
     fedc_free(test_ids);
     fedc_value_release(test_value);
     fedc_learning_process_destroy(eval);

@@ -3,6 +3,8 @@
  * when asked; a callback's error stops the run keeping the last completed state.
  */
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fedc/learning_train.h"
@@ -101,4 +103,96 @@ TEST(training_options_are_checked) {
     fedc_learning_process_destroy(p);
     fedc_learning_model_destroy(lm);
     fedc_client_data_destroy(cd);
+}
+
+typedef struct rounds_seen {
+    int64_t rounds[32];
+    double loss[32];
+    int n;
+} rounds_seen;
+
+static fedc_status collect(fedc_ctx *ctx, void *user, const fedc_metrics_record *r) {
+    (void)ctx;
+    rounds_seen *s = user;
+    if (s->n < 32) {
+        s->rounds[s->n] = fedc_metrics_record_round(r);
+        if (!fedc_metrics_record_get(r, "train/loss", &s->loss[s->n])) s->loss[s->n] = -1;
+        s->n++;
+    }
+    return FEDC_STATUS_OK;
+}
+
+TEST(a_run_killed_after_a_checkpoint_resumes_bit_identically_with_its_metric_files) {
+    fedc_client_data *cd = ltest_clients(ctx, 8, 4, 3, 41), *test = ltest_clients(ctx, 2, 4, 3, 42);
+    fedc_learning_model *lm = ltest_dense_model(ctx, 4, 3, 43);
+    fedc_learning_process *p = make_process(ctx, lm);
+    char a_dir[] = "/tmp/fedc_train_a_XXXXXX", b_dir[] = "/tmp/fedc_train_b_XXXXXX";
+    ASSERT_TRUE(mkdtemp(a_dir) != NULL);
+    ASSERT_TRUE(mkdtemp(b_dir) != NULL);
+    fedc_train_opts o = fedc_train_opts_default();
+    o.rounds = 6;
+    o.sampling.cohort_size = 3;
+    o.eval_every = 2;
+    o.checkpoint_every = 2;
+    o.out_dir = a_dir;
+    fedc_value *whole, *part, *fresh;
+    ASSERT_OK(fedc_learning_process_initialize(ctx, p, &whole));
+    ASSERT_OK(fedc_train_run(ctx, p, &whole, cd, test, &o));
+    /* stopped after round 5: checkpoints 2 and 4 exist, the metric files hold rounds 1-5 */
+    seen b = {0};
+    b.stop_at = 5;
+    o.out_dir = b_dir;
+    o.on_round = record;
+    o.user = &b;
+    ASSERT_OK(fedc_learning_process_initialize(ctx, p, &part));
+    ASSERT_STATUS(FEDC_STATUS_CANCELLED, fedc_train_run(ctx, p, &part, cd, test, &o));
+    /* a new process resumes from round 4 (the state it is given is replaced) */
+    b.stop_at = 0;
+    o.resume = true;
+    o.threads = 2;
+    ASSERT_OK(fedc_learning_process_initialize(ctx, p, &fresh));
+    ASSERT_OK(fedc_train_run(ctx, p, &fresh, cd, test, &o));
+    ASSERT_EQ(fedc_learning_process_round(p, fresh), 6);
+    ASSERT_TRUE(fedc_value_equal(fresh, whole));
+    char path[128];
+    rounds_seen ra = {0}, rb = {0};
+    snprintf(path, sizeof path, "%s/metrics.jsonl", a_dir);
+    ASSERT_OK(fedc_metrics_jsonl_read(ctx, path, collect, &ra));
+    snprintf(path, sizeof path, "%s/metrics.jsonl", b_dir);
+    ASSERT_OK(fedc_metrics_jsonl_read(ctx, path, collect, &rb));
+    ASSERT_EQ(ra.n, 6);
+    ASSERT_EQ(rb.n, 6); /* round 5 of the stopped run was cut, then written again */
+    for (int i = 0; i < 6; i++) {
+        ASSERT_EQ(rb.rounds[i], i + 1);
+        ASSERT_EQ(rb.loss[i], ra.loss[i]);
+    }
+    snprintf(path, sizeof path, "%s/metrics.csv", b_dir);
+    FILE *f = fopen(path, "r");
+    ASSERT_TRUE(f != NULL);
+    char line[4096];
+    ASSERT_TRUE(fgets(line, sizeof line, f) != NULL);
+    ASSERT_CONTAINS(line, "train/loss");
+    ASSERT_CONTAINS(line, "eval/sparse_categorical_accuracy");
+    ASSERT_CONTAINS(line, "finalizer/update_non_finite");
+    fclose(f);
+    /* a checkpoint of another model is refused, naming what does not fit */
+    fedc_learning_model *other = ltest_dense_model(ctx, 5, 3, 1);
+    fedc_learning_process *q = make_process(ctx, other);
+    fedc_value *qs;
+    ASSERT_OK(fedc_learning_process_initialize(ctx, q, &qs));
+    ASSERT_STATUS(FEDC_STATUS_CORRUPT, fedc_train_run(ctx, q, &qs, cd, NULL, &o));
+    ASSERT_CONTAINS(fedc_ctx_message(ctx), "'trainable' has 60 bytes");
+    fedc_value_release(qs);
+    fedc_learning_process_destroy(q);
+    fedc_learning_model_destroy(other);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s %s", a_dir, b_dir);
+    ASSERT_EQ(system(cmd), 0);
+    fedc_value_release(whole);
+    fedc_value_release(part);
+    fedc_value_release(fresh);
+    fedc_learning_process_destroy(p);
+    fedc_learning_model_destroy(lm);
+    fedc_client_data_destroy(cd);
+    fedc_client_data_destroy(test);
 }

@@ -5,7 +5,9 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "fedc/nn.h"
@@ -134,4 +136,92 @@ TEST(train_on_emnist_sample_is_reproducible_and_saves_the_model) {
     ASSERT_GT(sum, 0); /* trained away from the zero initialization */
     fedc_model_destroy(m);
     unlink("/tmp/fedc_cli_train_model.safetensors");
+}
+
+/* Starts `fedc train ARGS...` in the background (output discarded); returns its pid. */
+static pid_t spawn_train(const char *const *args) {
+    const char *tool = getenv("FEDC_TOOL");
+    if (!tool || !*tool) SKIP("FEDC_TOOL is not set (run through make check)");
+    pid_t pid = fork();
+    if (pid < 0) FAIL("fork failed");
+    if (pid == 0) {
+        const char *argv[64] = {tool, "train"};
+        int n = 2;
+        for (int i = 0; args[i] && n < 63; i++)
+            argv[n++] = args[i];
+        argv[n] = NULL;
+        FILE *null = freopen("/dev/null", "w", stdout);
+        (void)null;
+        execv(tool, (char *const *)argv);
+        _exit(127);
+    }
+    return pid;
+}
+
+static bool same_file(const char *a, const char *b) {
+    FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
+    bool same = fa && fb;
+    int ca = 0, cb = 0;
+    while (same && (ca = fgetc(fa)) != EOF) {
+        cb = fgetc(fb);
+        same = ca == cb;
+    }
+    if (same) same = fgetc(fb) == EOF;
+    if (fa) fclose(fa);
+    if (fb) fclose(fb);
+    return same;
+}
+
+TEST(train_killed_with_sigkill_resumes_to_the_same_model) {
+    char path[4096], data[4200], a[] = "/tmp/fedc_kill_a_XXXXXX", b[] = "/tmp/fedc_kill_b_XXXXXX";
+    sample(path, sizeof path);
+    snprintf(data, sizeof data, "%s:digits_only_train", path);
+    ASSERT_TRUE(mkdtemp(a) != NULL);
+    ASSERT_TRUE(mkdtemp(b) != NULL);
+    char a_out[64], b_out[64], a_model[80], b_model[80], ckpt[96];
+    snprintf(a_out, sizeof a_out, "%s/run", a);
+    snprintf(b_out, sizeof b_out, "%s/run", b);
+    snprintf(a_model, sizeof a_model, "%s/model.safetensors", a);
+    snprintf(b_model, sizeof b_model, "%s/model.safetensors", b);
+    ASSERT_EQ(
+        cli_run("train --data %s --model seed --preprocess emnist-flat --rounds 30 --epochs 20 "
+                "--clients-per-round 6 --client-lr 0.01 --out %s --checkpoint-every 1 "
+                "--save-model %s",
+                data, a_out, a_model),
+        0);
+    /* the same run, killed once its third checkpoint is on disk */
+    const char *args[] = {
+        "--data",      data,   "--model",  "seed", "--preprocess",        "emnist-flat",
+        "--rounds",    "30",   "--epochs", "20",   "--clients-per-round", "6",
+        "--client-lr", "0.01", "--out",    b_out,  "--checkpoint-every",  "1",
+        NULL};
+    pid_t pid = spawn_train(args);
+    snprintf(ckpt, sizeof ckpt, "%s/checkpoints/ckpt-3.fcc", b_out);
+    for (int i = 0; i < 3000 && access(ckpt, F_OK) != 0; i++)
+        usleep(2000);
+    kill(pid, SIGKILL);
+    int status;
+    waitpid(pid, &status, 0);
+    ASSERT_EQ(
+        cli_run("train --data %s --model seed --preprocess emnist-flat --rounds 30 --epochs 20 "
+                "--clients-per-round 6 --client-lr 0.01 --out %s --checkpoint-every 1 "
+                "--resume --save-model %s",
+                data, b_out, b_model),
+        0);
+    ASSERT_CONTAINS(cli_out, "round   30/30");
+    ASSERT_TRUE(same_file(a_model, b_model));
+    /* the metric files hold each round once */
+    snprintf(ckpt, sizeof ckpt, "%s/metrics.jsonl", b_out);
+    FILE *f = fopen(ckpt, "r");
+    ASSERT_TRUE(f != NULL);
+    int lines = 0, c;
+    while ((c = fgetc(f)) != EOF)
+        lines += c == '\n';
+    fclose(f);
+    ASSERT_EQ(lines, 30);
+    ASSERT_EQ(cli_run("train --resume --model seed"), 2);
+    ASSERT_CONTAINS(cli_out, "need --out DIR");
+    char cmd[200];
+    snprintf(cmd, sizeof cmd, "rm -rf %s %s", a, b);
+    ASSERT_EQ(system(cmd), 0);
 }

@@ -43,6 +43,8 @@ typedef struct train_run {
     fedc_learning_process *process;
     fedc_value *state;
     bool tty;
+    fedc_progress *progress; /* train on a terminal: the updating line */
+    int64_t rounds_reported;
 } train_run;
 
 void train_run_free(train_run *r);

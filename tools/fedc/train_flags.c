@@ -11,7 +11,8 @@
 #include "train_common.h"
 
 bool train_flag_is_switch(const char *name) {
-    return !strcmp(name, "uniform-weighting") || !strcmp(name, "print-computation");
+    return !strcmp(name, "uniform-weighting") || !strcmp(name, "print-computation") ||
+           !strcmp(name, "resume");
 }
 
 /* The command's own spelling of a known option name, or NULL. */

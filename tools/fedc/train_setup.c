@@ -10,6 +10,7 @@
 #include "train_common.h"
 
 void train_run_free(train_run *r) {
+    fedc_progress_destroy(r->progress);
     fedc_value_release(r->state);
     fedc_learning_process_destroy(r->process);
     fedc_learning_model_destroy(r->model);
