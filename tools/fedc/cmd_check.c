@@ -32,8 +32,7 @@ int fedc_cmd_file_args(const char *cmd, const char *help, int argc, char **argv,
     return -1;
 }
 
-/* Reads the whole file into a malloc'd buffer with a NUL after it; NULL after printing why. */
-static char *read_all(const char *cmd, const char *path, size_t *len) {
+char *fedc_cmd_read_file(const char *cmd, const char *path, size_t *len) {
     FILE *f = fopen(path, "rb");
     if (!f) {
         fprintf(stderr, "fedc %s: cannot open %s: %s\n", cmd, path, strerror(errno));
@@ -65,7 +64,7 @@ int fedc_cmd_load_module(const char *cmd, const char *path, bool check, fedc_ctx
                          fedc_comp **out) {
     *out = NULL;
     size_t n;
-    char *data = read_all(cmd, path, &n);
+    char *data = fedc_cmd_read_file(cmd, path, &n);
     if (!data) return FEDC_EXIT_FAILURE;
     fedc_status st;
     /* the binary form is told by its magic bytes, whatever the file is called */

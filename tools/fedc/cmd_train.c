@@ -51,6 +51,9 @@ static const char *const k_help =
     "  --uniform-weighting   weight clients equally instead of by examples\n"
     "  --clip NORM           clip each client update to this L2 norm\n"
     "  --zeroing NORM        zero client updates whose L2 norm exceeds NORM\n"
+    "  --overrides FILE      replace parts of the process (distributor, client_work,\n"
+    "                        aggregate_*, finalizer, ...) with definitions in the text language\n"
+    "                        (--print-computation shows the parts and their types)\n"
     "run\n"
     "  --seed S              sampling, shuffling, dropout and initialization (0)\n"
     "  --threads N           executor threads (0: one per core, default)\n"
@@ -103,6 +106,7 @@ static const char *const k_known[] = {
     "eval-every",
     "save-model",
     "out",
+    "overrides",
     "checkpoint-every",
     "keep-checkpoints",
     "resume",
@@ -174,7 +178,14 @@ static int make_process(train_run *r, const train_flags *f) {
         o.aggregator = (fedc_aggregator){FEDC_AGGREGATOR_CLIPPING, false, clip, inner};
     else
         o.aggregator = *inner;
-    if (fedc_learning_process_create(r->ctx, r->model, &o, &r->process) < 0) return train_fail(r);
+    char *overrides = NULL;
+    const char *opath = train_flag(f, "overrides");
+    size_t olen;
+    if (opath && !(overrides = fedc_cmd_read_file("train", opath, &olen))) return FEDC_EXIT_FAILURE;
+    o.overrides = overrides;
+    fedc_status st = fedc_learning_process_create(r->ctx, r->model, &o, &r->process);
+    free(overrides);
+    if (st < 0) return train_fail(r);
     return -1;
 }
 

@@ -4,6 +4,8 @@
 #ifndef FEDC_TOOL_COMMANDS_H
 #define FEDC_TOOL_COMMANDS_H
 
+#include <stddef.h>
+
 enum { FEDC_EXIT_OK = 0, FEDC_EXIT_FAILURE = 1, FEDC_EXIT_USAGE = 2 };
 
 typedef struct fedc_command {
@@ -22,6 +24,9 @@ int fedc_cmd_check(int argc, char **argv);
 int fedc_cmd_fmt(int argc, char **argv);
 struct fedc_ctx;
 struct fedc_comp;
+/* Reads the whole file into a malloc'd buffer with a NUL after it (*len bytes before the NUL);
+ * NULL after printing `fedc CMD: cannot open PATH: reason`. The caller frees it. */
+char *fedc_cmd_read_file(const char *cmd, const char *path, size_t *len);
 int fedc_cmd_load_module(const char *cmd, const char *path, _Bool check, struct fedc_ctx *ctx,
                          struct fedc_comp **out);
 /* fedc_cmd_file_args (cmd_check.c) parses `fedc CMD [--help] FILE`: sets *path and returns -1 to
