@@ -165,7 +165,7 @@ fedc_status fedc_quantile_noisy_fraction(fedc_ctx *ctx, int64_t count, double ex
 
 /* One update of the estimate: *clip becomes the next clip norm from `fraction` (b above).
  * Errors: INVALID_ARGUMENT for *clip negative or not finite, fraction not finite, options out of
- * range (naming the field); *clip is unchanged then. */
+ * range (naming the field); OUT_OF_RANGE when the new clip overflows; *clip is unchanged then. */
 fedc_status fedc_quantile_update(fedc_ctx *ctx, const fedc_quantile_opts *opts, double fraction,
                                  double *clip);
 
