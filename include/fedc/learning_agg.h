@@ -210,7 +210,7 @@ fedc_status fedc_agg_multi_krum(fedc_ctx *ctx, const float *const *updates, int6
  * t - floor(t), so the dequantized value is unbiased. lo and hi themselves are coded exactly (0
  * and L). Draws come from FEDC_RNG(seed, round, client, FEDC_RNG_PURPOSE_QUANTIZE), in order.
  * Errors: INVALID_ARGUMENT for bits outside [1, 16], n < 1, NULL arrays; NON_FINITE for a NaN or
- * infinite value (naming its index) or a range hi - lo that overflows. */
+ * infinite value (naming its index). */
 fedc_status fedc_quantize_stochastic(fedc_ctx *ctx, const float *x, int64_t n, int bits,
                                      uint64_t seed, uint64_t round, uint64_t client,
                                      uint16_t *codes, float *lo, float *hi);
@@ -229,8 +229,10 @@ int64_t fedc_hadamard_padded_size(int64_t n);
  * FEDC_RNG(seed, round, FEDC_RNG_PURPOSE_QUANTIZE) (shared by every client of the round, so the
  * server can undo the rotation of a sum), and H is the d x d Walsh-Hadamard matrix, applied by the
  * fast transform (d log d additions). The rotation is orthogonal: it keeps the L2 norm and spreads
- * a vector's mass over all coordinates (the point before quantizing). Errors: INVALID_ARGUMENT for
- * n < 1, d not equal to fedc_hadamard_padded_size(n), NULL arrays. */
+ * a vector's mass over all coordinates (the point before quantizing). The transform adds in float:
+ * inputs near FLT_MAX / d may overflow to infinity, which the caller's later checks see. Errors:
+ * INVALID_ARGUMENT for n < 1, d not equal to fedc_hadamard_padded_size(n), NULL arrays. out may
+ * not overlap x unless out == x. */
 fedc_status fedc_hadamard_rotate(fedc_ctx *ctx, const float *x, int64_t n, float *out, int64_t d,
                                  uint64_t seed, uint64_t round);
 

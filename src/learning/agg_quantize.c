@@ -37,14 +37,11 @@ fedc_status fedc_quantize_stochastic(fedc_ctx *ctx, const float *x, int64_t n, i
         if (x[i] < mn) mn = x[i];
         if (x[i] > mx) mx = x[i];
     }
-    /* In double the range of two finite floats is finite; the scale to levels must be too. */
+    /* In double, the range of two finite floats is finite and, when not 0, at least the
+     * smallest float subnormal, so the scale to levels (<= 65535 / 2^-149) is finite too. */
     double range = (double)mx - (double)mn;
     const uint32_t levels = (1u << bits) - 1u;
     double scale = range > 0.0 ? (double)levels / range : 0.0;
-    if (!isfinite(scale))
-        return fedc_ctx_errorf(ctx, FEDC_STATUS_NON_FINITE,
-                               "quantize: range [%g, %g] too narrow to scale", (double)mn,
-                               (double)mx);
     fedc_rng rng = FEDC_RNG(seed, round, client, FEDC_RNG_PURPOSE_QUANTIZE);
     for (int64_t i = 0; i < n; i++) {
         /* One draw per value, always, so where the stream stands does not depend on the data. */

@@ -2,6 +2,7 @@
  * hand-computed cases, under Byzantine clients holding huge values, and their errors.
  */
 #include <math.h>
+#include <stdlib.h>
 
 #include "fedc/learning_agg.h"
 #include "harness/harness.h"
@@ -159,4 +160,46 @@ TEST(robust_aggregates_survive_allocation_failures) {
     ASSERT_GE(fedc_test_alloc_sweep(ctx, run_trimmed, NULL, &args), 1);
     ASSERT_GE(fedc_test_alloc_sweep(ctx, run_krum, NULL, &args), 1);
     ASSERT_EQ(out[0], 1.0f); /* krum, m = 2 of {a, c, a, c, a}: the two a's at distance 0 */
+}
+
+static int cmp_float(const void *a, const void *b) {
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+TEST(order_statistics_match_a_plain_sort_for_many_clients) {
+    /* K beyond the small-input paths, with many ties (values from a few levels) and sorted and
+     * reversed columns, against qsort. */
+    enum { P = 64 };
+    for (int K = 17; K <= 130; K += 37) {
+        float *v = fedc_malloc((size_t)K * P * sizeof(float)), col[130], med[P], tm[P];
+        const float *u[130];
+        fedc_rng rng = FEDC_RNG(fedc_test_seed(), (uint64_t)K, FEDC_RNG_PURPOSE_TEST);
+        for (int k = 0; k < K; k++) {
+            u[k] = v + (size_t)k * P;
+            for (int i = 0; i < P; i++) {
+                float r = i % 4 == 0   ? (float)fedc_rng_below(&rng, 5)
+                          : i % 4 == 1 ? (float)k
+                          : i % 4 == 2 ? (float)-k
+                                       : (float)fedc_rng_normal(&rng);
+                v[(size_t)k * P + i] = r;
+            }
+        }
+        ASSERT_OK(fedc_agg_median(ctx, u, K, P, med));
+        ASSERT_OK(fedc_agg_trimmed_mean(ctx, u, K, P, 0.2, tm));
+        int64_t trim = (int64_t)(0.2 * K);
+        for (int i = 0; i < P; i++) {
+            for (int k = 0; k < K; k++)
+                col[k] = u[k][i];
+            qsort(col, (size_t)K, sizeof(float), cmp_float);
+            float want =
+                K % 2 ? col[K / 2] : (float)(0.5 * ((double)col[K / 2 - 1] + (double)col[K / 2]));
+            ASSERT_EQ(med[i], want);
+            double s = 0;
+            for (int64_t k = trim; k < K - trim; k++)
+                s += col[k];
+            ASSERT_EQ(tm[i], (float)(s / (double)(K - 2 * trim)));
+        }
+        fedc_free(v);
+    }
 }
