@@ -13,7 +13,10 @@
  *   - noise added to an aggregate:        FEDC_RNG(seed, round, FEDC_RNG_PURPOSE_NOISE)
  *   - noise added to the clip count:      FEDC_RNG(seed, round, FEDC_AGG_STREAM_CLIP_COUNT,
  *                                                  FEDC_RNG_PURPOSE_NOISE)
- *   - a client's stochastic rounding:     FEDC_RNG(seed, round, client, FEDC_RNG_PURPOSE_QUANTIZE)
+ *   - a client's stochastic quantization: FEDC_RNG(seed, round, client, FEDC_RNG_PURPOSE_QUANTIZE)
+ *   - a client's stochastic discretization: FEDC_RNG(seed, round, client,
+ *                                                  FEDC_AGG_STREAM_DISCRETIZE,
+ *                                                  FEDC_RNG_PURPOSE_QUANTIZE)
  *   - the rotation's signs (all clients): FEDC_RNG(seed, round, FEDC_RNG_PURPOSE_QUANTIZE)
  *   - reservoir sampling:                 FEDC_RNG(seed, round, FEDC_RNG_PURPOSE_SAMPLING)
  * Streams with different key lists (including lists of different length) never coincide.
@@ -39,8 +42,10 @@
 extern "C" {
 #endif
 
-/* The key that separates the clip-count noise stream from the aggregate's noise stream. */
+/* Keys that separate streams sharing a purpose: the clip-count noise from the aggregate's noise,
+ * and a client's discretization from its quantization (a pipeline may do both in one round). */
 #define FEDC_AGG_STREAM_CLIP_COUNT UINT64_C(0x636c6970) /* "clip" */
+#define FEDC_AGG_STREAM_DISCRETIZE UINT64_C(0x64697363) /* "disc" */
 
 /* ---------------------------------------------------------------------------------------------
  * The Gaussian mechanism
@@ -221,7 +226,8 @@ fedc_status fedc_quantize_stochastic(fedc_ctx *ctx, const float *x, int64_t n, i
 fedc_status fedc_dequantize(fedc_ctx *ctx, const uint16_t *codes, int64_t n, int bits, float lo,
                             float hi, float *out);
 
-/* The length a rotation works on: the smallest power of two >= n (1 for n <= 1). */
+/* The length a rotation works on: the smallest power of two >= n (1 for n <= 1; -1 for n above
+ * 2^62, where it would not fit). */
 int64_t fedc_hadamard_padded_size(int64_t n);
 
 /* Randomized Hadamard rotation: out[0..d) = H D x / sqrt(d), where x is zero-padded to
@@ -244,7 +250,8 @@ fedc_status fedc_hadamard_unrotate(fedc_ctx *ctx, float *y, int64_t d, uint64_t 
 
 /* Discretization (tff.aggregators.DiscretizationFactory): out[i] = round(x[i] * scale) as int32.
  * With stochastic, the rounding goes up with probability equal to the fraction, from
- * FEDC_RNG(seed, round, client, FEDC_RNG_PURPOSE_QUANTIZE), so it is unbiased; otherwise to the
+ * FEDC_RNG(seed, round, client, FEDC_AGG_STREAM_DISCRETIZE, FEDC_RNG_PURPOSE_QUANTIZE), so it is
+ * unbiased; otherwise to the
  * nearest (ties away from zero). Errors: INVALID_ARGUMENT for n < 0, NULL arrays, scale not a
  * finite number > 0; OUT_OF_RANGE when a scaled value does not fit int32 (naming its index);
  * NON_FINITE for a NaN or infinite value. */

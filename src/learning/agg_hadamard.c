@@ -10,6 +10,7 @@
 #include "fedc/learning_agg.h"
 
 int64_t fedc_hadamard_padded_size(int64_t n) {
+    if (n > (INT64_C(1) << 62)) return -1; /* the next power of two does not fit */
     int64_t d = 1;
     while (d < n)
         d *= 2;

@@ -4,6 +4,7 @@
  * summed in double in coordinate order, neighbours and winners chosen with ties to the lower
  * client index, so the result is a function of the updates alone. Must not modify the updates.
  */
+#include <stdint.h>
 #include <string.h>
 
 #include "learning/agg_int.h"
@@ -55,6 +56,10 @@ fedc_status fedc_agg_multi_krum(fedc_ctx *ctx, const float *const *updates, int6
     if (st != FEDC_STATUS_OK) return st;
 
     /* dist: K x K squared distances; row: one row sorted; score: K; chosen: K flags. */
+    if ((uint64_t)K > (uint64_t)(SIZE_MAX / sizeof(double)) / (uint64_t)(K + 2))
+        return fedc_ctx_errorf(ctx, FEDC_STATUS_OUT_OF_MEMORY,
+                               "krum: %lld x %lld distances do not fit in memory", (long long)K,
+                               (long long)K);
     double *dist = fedc_malloc(((size_t)K * (size_t)K + 2 * (size_t)K) * sizeof(double));
     unsigned char *chosen = fedc_calloc((size_t)K, 1);
     if (!dist || !chosen) {

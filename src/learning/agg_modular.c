@@ -38,7 +38,8 @@ fedc_status fedc_discretize(fedc_ctx *ctx, const float *x, int64_t n, double sca
                                    "int32",
                                    (long long)i, (double)x[i], scale, t);
     }
-    fedc_rng rng = FEDC_RNG(seed, round_index, client, FEDC_RNG_PURPOSE_QUANTIZE);
+    fedc_rng rng =
+        FEDC_RNG(seed, round_index, client, FEDC_AGG_STREAM_DISCRETIZE, FEDC_RNG_PURPOSE_QUANTIZE);
     for (int64_t i = 0; i < n; i++) {
         double t = (double)x[i] * scale, r;
         if (stochastic) {

@@ -93,6 +93,8 @@ TEST(hadamard_padded_sizes) {
     ASSERT_EQ(fedc_hadamard_padded_size(5), 8);
     ASSERT_EQ(fedc_hadamard_padded_size(1024), 1024);
     ASSERT_EQ(fedc_hadamard_padded_size(1025), 2048);
+    ASSERT_EQ(fedc_hadamard_padded_size(INT64_C(1) << 62), INT64_C(1) << 62);
+    ASSERT_EQ(fedc_hadamard_padded_size((INT64_C(1) << 62) + 1), -1);
 }
 
 TEST(hadamard_rotation_of_a_unit_vector_hand_computed) {

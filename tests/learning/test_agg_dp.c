@@ -192,6 +192,43 @@ TEST(rdp_epsilon_of_opacus_example) {
     fedc_rdp_accountant_destroy(acc);
 }
 
+TEST(rdp_epsilon_grows_with_steps_and_sampling_and_shrinks_with_noise) {
+    double prev = 0;
+    for (int steps = 1000; steps <= 16000; steps *= 2) {
+        fedc_rdp_accountant *acc;
+        double eps;
+        ASSERT_OK(fedc_rdp_accountant_create(ctx, NULL, 0, &acc));
+        ASSERT_OK(fedc_rdp_accountant_add_steps(ctx, acc, 1.0, 0.01, steps));
+        ASSERT_OK(fedc_rdp_accountant_epsilon(ctx, acc, 1e-5, &eps, NULL));
+        ASSERT_GT(eps, prev);
+        prev = eps;
+        fedc_rdp_accountant_destroy(acc);
+    }
+    prev = INFINITY;
+    for (double sigma = 0.5; sigma <= 8; sigma *= 2) {
+        fedc_rdp_accountant *acc;
+        double eps;
+        ASSERT_OK(fedc_rdp_accountant_create(ctx, NULL, 0, &acc));
+        ASSERT_OK(fedc_rdp_accountant_add_steps(ctx, acc, sigma, 0.01, 1000));
+        ASSERT_OK(fedc_rdp_accountant_epsilon(ctx, acc, 1e-5, &eps, NULL));
+        ASSERT_LT(eps, prev);
+        prev = eps;
+        fedc_rdp_accountant_destroy(acc);
+    }
+    /* Sampling amplifies privacy: each rate's RDP is below the next one's at every order. */
+    const double *orders;
+    size_t n = fedc_rdp_default_orders(&orders);
+    for (size_t i = 0; i < n; i++) {
+        double lo, mid, hi;
+        ASSERT_OK(fedc_rdp_sampled_gaussian(ctx, 0.001, 1.5, orders[i], &lo));
+        ASSERT_OK(fedc_rdp_sampled_gaussian(ctx, 0.1, 1.5, orders[i], &mid));
+        ASSERT_OK(fedc_rdp_sampled_gaussian(ctx, 1.0, 1.5, orders[i], &hi));
+        ASSERT_LT(lo, mid);
+        ASSERT_LE(mid, hi * (1 + 1e-12));
+        ASSERT_GT(lo, 0.0);
+    }
+}
+
 TEST(rdp_epsilon_pure_dp_by_hand) {
     double orders[31], rdp[31];
     for (int i = 0; i < 31; i++) {
