@@ -64,16 +64,17 @@ fedc_status fedc_dp_add_gaussian_noise(fedc_ctx *ctx, float *v, int64_t n, doubl
  * The RDP of one step of the sampled Gaussian mechanism (each record included with probability q,
  * Gaussian noise of standard deviation sigma times the sensitivity) at order alpha, as Mironov,
  * Talwar and Zhang (2019), "Rényi Differential Privacy of the Sampled Gaussian Mechanism", give
- * it: for integer alpha the finite binomial sum (their Section 3.3), for fractional alpha the
- * two convergent series with erfc terms (Section 3.4), the same formulas TF Privacy's
+ * it (arXiv:1908.10530, Section 3): for integer alpha a finite binomial sum, for fractional
+ * alpha two convergent series with erfc terms, the same formulas TF Privacy's
  * rdp_accountant.compute_rdp evaluates. q = 1 is the plain Gaussian mechanism, alpha / (2 sigma^2)
  * (Mironov 2017, Proposition 7). RDP composes by addition over steps.
  * ------------------------------------------------------------------------------------------- */
 
 /* How RDP becomes (epsilon, delta). */
 typedef enum fedc_rdp_conversion {
-    /* Balle et al. 2020 ("Hypothesis testing interpretations and Rényi differential privacy",
-     * Theorem 21), as TF Privacy's get_privacy_spent and dp_accounting use it:
+    /* Balle et al. 2020 ("Hypothesis testing interpretations and Rényi differential privacy");
+     * Canonne, Kamath, Steinke 2020 (arXiv:2004.00010, Proposition 12), as TF Privacy's
+     * get_privacy_spent and dp_accounting use it:
      * eps = rdp + log1p(-1/alpha) - log(delta * alpha) / (alpha - 1), for alpha > 1.01; plus
      * eps = 0 when delta >= sqrt(1 - exp(-rdp)) (total variation bounded through KL <= RDP). */
     FEDC_RDP_CONVERSION_IMPROVED = 0,
@@ -161,7 +162,7 @@ fedc_status fedc_quantile_count_below(fedc_ctx *ctx, const double *norms, int64_
 /* The fraction used in the update: (count + noise) / expected_clients, where noise is one draw of
  * N(0, noise_stddev^2) from FEDC_RNG(seed, round, FEDC_AGG_STREAM_CLIP_COUNT,
  * FEDC_RNG_PURPOSE_NOISE), none when noise_stddev is 0. Dividing by the expected number of
- * clients rather than the actual one keeps the count's sensitivity 1 (Andrew et al., Section 3).
+ * clients rather than the actual one keeps the count's sensitivity 1 (Andrew et al.).
  * The result is not clamped to [0, 1]: with noise it may fall outside. Errors: INVALID_ARGUMENT
  * for count < 0, expected_clients not > 0, noise_stddev negative or not finite. */
 fedc_status fedc_quantile_noisy_fraction(fedc_ctx *ctx, int64_t count, double expected_clients,

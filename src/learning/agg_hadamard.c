@@ -1,5 +1,5 @@
 /* agg_hadamard.c — the randomized Hadamard rotation that precedes quantization (Suresh et al.
- * 2017, Section 4; tff.aggregators.HadamardTransformFactory): random signs, then the fast
+ * 2017; tff.aggregators.HadamardTransformFactory): random signs, then the fast
  * Walsh-Hadamard transform, scaled by 1/sqrt(d) so the rotation is orthogonal. The signs come from
  * the round's stream, the same for every client, so the server undoes the rotation of the sum.
  * Must not allocate: the transform runs in place in the caller's buffer.

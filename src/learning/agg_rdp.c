@@ -4,8 +4,8 @@
  * Formulas: Mironov, Talwar, Zhang (2019), "Rényi Differential Privacy of the Sampled Gaussian
  * Mechanism", arXiv:1908.10530: A_alpha = E_{z ~ mu0}[(mu(z) / mu0(z))^alpha] with
  * mu0 = N(0, sigma^2), mu = (1 - q) mu0 + q N(1, sigma^2), and RDP = log(A_alpha) / (alpha - 1).
- * For integer alpha, A_alpha is a finite binomial sum (Section 3.3); for fractional alpha, two
- * series split at z0 = sigma^2 log(1/q - 1) + 1/2 with erfc tails (Section 3.4). These are the
+ * For integer alpha, A_alpha is a finite binomial sum; for fractional alpha, two series split at
+ * z0 = sigma^2 log(1/q - 1) + 1/2 with erfc tails (both in Section 3 of the paper). These are the
  * sums TF Privacy's rdp_accountant.compute_rdp evaluates; everything stays in log space so that
  * large orders and small q neither overflow nor underflow. Conversions: see learning_agg.h.
  * Must not keep state: every function is pure.
@@ -74,8 +74,8 @@ static double log_a_int(double q, double sigma, int64_t alpha) {
 /* Far more than any order and noise in use need (tens to a few thousand terms). */
 #define MAX_SERIES_TERMS 100000
 
-/* log(A_alpha) for fractional alpha: the two series of Section 3.4, summed until both terms fall
- * below exp(-30) relative to 1 (TF Privacy's stopping rule). The generalized binomial
+/* log(A_alpha) for fractional alpha: the two series of the paper's Section 3, summed until both
+ * terms fall below exp(-30) relative to 1 (TF Privacy's stopping rule). The generalized binomial
  * coefficient C(alpha, i) changes sign once i exceeds alpha; its magnitude is kept in logs. */
 static double log_a_frac(double q, double sigma, double alpha) {
     double log_q = log(q), log_1mq = log1p(-q), two_s2 = 2.0 * sigma * sigma;

@@ -8,10 +8,11 @@
  *    test_compute_epsilon_delta_pure_dp: RDP 1.1 at orders 2..32 and delta 1e-5 give epsilon
  *    1.32783806176 at order 32; test_compute_epsilon_delta_gaussian: the unsampled Gaussian with
  *    sigma 4.530877117 over orders 1.000..99.999 is (1, 1e-6)-DP.
- *  - TF Privacy's MNIST DP-SGD tutorial (tensorflow/privacy, tutorials/README.md and the
- *    classification_privacy tutorial): noise multiplier 1.1, batch 256 of 60000, 60 epochs,
- *    delta 1e-5 gives epsilon 3.01 (the classic conversion TF Privacy used then); Opacus'
- *    compute_dp_sgd_privacy page quotes 2.95 for noise multiplier 1.12, orders 10, 20, 100.
+ *  - TF Privacy's tutorials/README.md (github.com/tensorflow/privacy): "compute_dp_sgd_privacy.py
+ *    --N=60000 --batch_size=256 --noise_multiplier=1.1 --epochs=60 --delta=1e-5" gives
+ *    "eps = 3.01 and delta = 1e-05" (the classic conversion that version used); Opacus'
+ *    compute_dp_sgd_privacy page (opacus.ai) quotes (2.95, 1e-5) for noise multiplier 1.12 and
+ *    orders 10, 20, 100 on the same data.
  *  - Mironov 2017, Proposition 7: the Gaussian mechanism's RDP is alpha / (2 sigma^2).
  *
  * Statistical checks use bounds of about six standard deviations, so a correct implementation
