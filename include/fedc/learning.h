@@ -180,19 +180,37 @@ typedef enum fedc_aggregator_kind {
     FEDC_AGGREGATOR_MEAN = 0,     /* weighted by the client weight (unweighted: weight 1) */
     FEDC_AGGREGATOR_SUM = 1,      /* the plain sum of updates */
     FEDC_AGGREGATOR_CLIPPING = 2, /* clip each update to L2 norm `norm`, then the inner one */
-    FEDC_AGGREGATOR_ZEROING = 3   /* zero an update of norm > `norm` (and its weight), then inner */
+    FEDC_AGGREGATOR_ZEROING = 3,  /* zero an update of norm > `norm` (and its weight), then inner */
+    /* DP-FedAvg's Gaussian mechanism (TFF's DifferentiallyPrivateFactory.gaussian_fixed): each
+     * update clipped to L2 norm `norm`, summed unweighted, N(0, (noise_multiplier norm)^2) noise
+     * added to the sum at the server from the stream FEDC_RNG(seed, round, NOISE), divided by
+     * expected_clients. With delta > 0, each round reports the epsilon spent so far by the RDP
+     * accountant (sampling rate expected_clients / population, one step per round). */
+    FEDC_AGGREGATOR_DP_GAUSSIAN = 4
 } fedc_aggregator_kind;
 
 typedef struct fedc_aggregator fedc_aggregator;
 struct fedc_aggregator {
     fedc_aggregator_kind kind;
     bool unweighted;              /* MEAN: ignore client weights */
-    double norm;                  /* CLIPPING, ZEROING */
+    double norm;                  /* CLIPPING, ZEROING, DP_GAUSSIAN */
     const fedc_aggregator *inner; /* CLIPPING, ZEROING: what follows (NULL: weighted mean) */
+    /* DP_GAUSSIAN (ends a chain: it clips, sums and averages itself) */
+    double noise_multiplier;  /* >= 0 */
+    int64_t expected_clients; /* >= 1, the denominator */
+    int64_t population;       /* clients sampled from (for the sampling rate); >= expected */
+    double delta;             /* the delta epsilon is reported at; 0: no accounting */
+    uint64_t seed;            /* keys the noise */
 };
 
 /* A weighted mean (TFF's default model aggregator). */
 fedc_aggregator fedc_aggregator_mean(void);
+
+/* DP_GAUSSIAN with clip norm `clip`, the noise multiplier, and expected_clients sampled from
+ * population per round, epsilon reported at delta (0: none), noise seed 0. */
+fedc_aggregator fedc_aggregator_dp_gaussian(double noise_multiplier, double clip,
+                                            int64_t expected_clients, int64_t population,
+                                            double delta);
 
 /* ---------------------------------------------------------------------------------------------
  * Learning processes (tff.learning.templates.LearningProcess)
@@ -250,7 +268,8 @@ fedc_process_opts fedc_process_opts_default(fedc_algorithm algorithm);
  * (hparams: the client optimizer's hyperparameters in its order; finalizer: the server
  * optimizer's state), D is the client dataset's element <x=..., y=...> as the input spec says,
  * and M = <client_work=<train=<metric=float64,...>>, aggregator=<...>,
- *          finalizer=<update_non_finite=int32>>.
+ *          finalizer=<update_non_finite=int32>> (with a DP aggregator the finalizer also reports
+ *          dp_epsilon=float64, NaN without accounting).
  * FED_EVAL's next is (state: W@SERVER, client_data: {D*}@CLIENTS) -> <state=W@SERVER, metrics=...>
  * with W the model weights and metrics <client_work=<eval=<metric=float64,...>>>;
  * PERSONALIZATION_EVAL's the same with metrics <client_work=<baseline=<...>,personalized=<...>>>

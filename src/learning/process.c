@@ -19,12 +19,25 @@ fedc_client_work_opts fedc_client_work_opts_default(void) {
 }
 
 fedc_aggregator fedc_aggregator_mean(void) {
-    fedc_aggregator a = {FEDC_AGGREGATOR_MEAN, false, 0, NULL};
+    fedc_aggregator a = {.kind = FEDC_AGGREGATOR_MEAN, .norm = 0, .inner = NULL};
     return a;
 }
 
 bool fedc_algorithm_is_evaluation(fedc_algorithm a) {
     return a == FEDC_ALGORITHM_FED_EVAL || a == FEDC_ALGORITHM_PERSONALIZATION_EVAL;
+}
+
+fedc_aggregator fedc_aggregator_dp_gaussian(double noise_multiplier, double clip,
+                                            int64_t expected_clients, int64_t population,
+                                            double delta) {
+    fedc_aggregator a = {0};
+    a.kind = FEDC_AGGREGATOR_DP_GAUSSIAN;
+    a.norm = clip;
+    a.noise_multiplier = noise_multiplier;
+    a.expected_clients = expected_clients;
+    a.population = population;
+    a.delta = delta;
+    return a;
 }
 
 fedc_process_opts fedc_process_opts_default(fedc_algorithm algorithm) {

@@ -3,6 +3,7 @@
  * builtins, so it streams), the finalizer (a native) and their composition in `next`. The text
  * is parsed and checked like any module, and is what `fedc train --print-computation` shows.
  */
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -69,32 +70,53 @@ static void put_element_type(text *t, const fedc_input_spec *sp) {
 #define MAX_DEPTH 8
 
 /* The aggregator chain, outermost first, ending in MEAN or SUM. */
+/* The aggregator chain, outermost first, ending in MEAN, SUM or DP_GAUSSIAN; a DP stage is
+ * preceded by the clipping it does (written into *clip). */
 static fedc_status chain(fedc_ctx *ctx, const fedc_aggregator *a, const fedc_aggregator **out,
-                         int *n) {
+                         int *n, fedc_aggregator *clip) {
     *n = 0;
     while (a) {
-        if (*n == MAX_DEPTH)
+        if (*n >= MAX_DEPTH - 1)
             return fedc_ctx_errorf(ctx, FEDC_STATUS_INVALID_ARGUMENT,
-                                   "aggregator: nested deeper than %d", MAX_DEPTH);
+                                   "aggregator: nested deeper than %d", MAX_DEPTH - 1);
         if ((a->kind == FEDC_AGGREGATOR_CLIPPING || a->kind == FEDC_AGGREGATOR_ZEROING) &&
             !(a->norm >= 0))
             return fedc_ctx_errorf(
                 ctx, FEDC_STATUS_INVALID_ARGUMENT, "aggregator: %s norm must be >= 0, got %g",
                 a->kind == FEDC_AGGREGATOR_CLIPPING ? "clipping" : "zeroing", a->norm);
-        if ((unsigned)a->kind > FEDC_AGGREGATOR_ZEROING)
+        if ((unsigned)a->kind > FEDC_AGGREGATOR_DP_GAUSSIAN)
             return fedc_ctx_errorf(ctx, FEDC_STATUS_INVALID_ARGUMENT, "aggregator: unknown kind %d",
                                    (int)a->kind);
+        if (a->kind == FEDC_AGGREGATOR_DP_GAUSSIAN) {
+            if (!(a->norm > 0) || !(a->noise_multiplier >= 0) || !isfinite(a->noise_multiplier) ||
+                a->expected_clients < 1 || !(a->delta >= 0 && a->delta < 1) ||
+                (a->delta > 0 && a->population < a->expected_clients))
+                return fedc_ctx_errorf(
+                    ctx, FEDC_STATUS_INVALID_ARGUMENT,
+                    "aggregator: DP needs a clip norm > 0 (got %g), a noise multiplier >= 0 (got "
+                    "%g), expected clients >= 1 (got %lld), delta in [0, 1) (got %g) and, with "
+                    "delta, a population >= the expected clients (got %lld)",
+                    a->norm, a->noise_multiplier, (long long)a->expected_clients, a->delta,
+                    (long long)a->population);
+            *clip =
+                (fedc_aggregator){.kind = FEDC_AGGREGATOR_CLIPPING, .norm = a->norm, .inner = a};
+            out[(*n)++] = clip;
+            out[(*n)++] = a;
+            return FEDC_STATUS_OK;
+        }
         out[(*n)++] = a;
         if (a->kind == FEDC_AGGREGATOR_MEAN || a->kind == FEDC_AGGREGATOR_SUM)
             return FEDC_STATUS_OK;
         a = a->inner;
     }
-    static const fedc_aggregator mean = {FEDC_AGGREGATOR_MEAN, false, 0, NULL};
-    if (*n == MAX_DEPTH)
-        return fedc_ctx_errorf(ctx, FEDC_STATUS_INVALID_ARGUMENT,
-                               "aggregator: nested deeper than %d", MAX_DEPTH);
+    static const fedc_aggregator mean = {.kind = FEDC_AGGREGATOR_MEAN, .norm = 0, .inner = NULL};
     out[(*n)++] = &mean;
     return FEDC_STATUS_OK;
+}
+
+/* Whether the chain's last stage sums (SUM, DP) rather than averages. */
+static bool sums(const fedc_aggregator *const *c, int n) {
+    return c[n - 1]->kind == FEDC_AGGREGATOR_SUM || c[n - 1]->kind == FEDC_AGGREGATOR_DP_GAUSSIAN;
 }
 
 /* The measurement a stage counts: "clipped_count" / "zeroed_count", suffixed by its depth when a
@@ -113,7 +135,7 @@ static void measure_name(const fedc_aggregator *const *c, int i, char *buf, size
 static void put_aggregator(text *t, const fedc_learning_process *p, const fedc_aggregator *const *c,
                            int n, const char *out_type) {
     long long P = (long long)p->P, M = (long long)p->M;
-    bool unweighted = c[n - 1]->kind == FEDC_AGGREGATOR_SUM || c[n - 1]->unweighted;
+    bool unweighted = sums(c, n) || c[n - 1]->unweighted;
     char name[48];
     /* the accumulator: the weighted sum, the total weight, the metrics, one count per stage */
     put(t, "# aggregator: ");
@@ -124,6 +146,9 @@ static void put_aggregator(text *t, const fedc_learning_process *p, const fedc_a
         if (a->kind == FEDC_AGGREGATOR_MEAN)
             put(t, "%s", a->unweighted ? "unweighted mean" : "mean");
         if (a->kind == FEDC_AGGREGATOR_SUM) put(t, "sum");
+        if (a->kind == FEDC_AGGREGATOR_DP_GAUSSIAN)
+            put(t, "sum, then Gaussian noise (multiplier %.9g) and / %lld at the server",
+                a->noise_multiplier, (long long)a->expected_clients);
     }
     put(t,
         "\naggregate_accumulator = <update=fill([%lld], 0.0), weight=0.0, metrics=fill([%lld], "
@@ -150,7 +175,7 @@ static void put_aggregator(text *t, const fedc_learning_process *p, const fedc_a
                 "w%d = where(z%d, 0.0, w%d), k%d = cast(z%d, 1.0)",
                 i, i, a->norm, i + 1, i, i, i, i + 1, i, i, i, i);
     }
-    if (c[n - 1]->kind == FEDC_AGGREGATOR_SUM)
+    if (sums(c, n))
         put(t, "\n     in <update=add(a.update, u%d), weight=add(a.weight, w%d)", n - 1, n - 1);
     else
         put(t, "\n     in <update=add(a.update, mul(u%d, w%d)), weight=add(a.weight, w%d)", n - 1,
@@ -170,9 +195,8 @@ static void put_aggregator(text *t, const fedc_learning_process *p, const fedc_a
     }
     put(t, ">)\n");
     put(t, "aggregate_report = (a: ACC -> <update=%s, metrics=a.metrics, measurements=<",
-        c[n - 1]->kind == FEDC_AGGREGATOR_SUM ? "a.update" : "div(a.update, a.weight)");
-    put(t, "clients=a.clients%s",
-        c[n - 1]->kind == FEDC_AGGREGATOR_SUM ? "" : ", mean_weight=a.weight");
+        sums(c, n) ? "a.update" : "div(a.update, a.weight)");
+    put(t, "clients=a.clients%s", sums(c, n) ? "" : ", mean_weight=a.weight");
     for (int i = 0; i < n - 1; i++) {
         measure_name(c, i, name, sizeof name);
         put(t, ", %s=a.%s", name, name);
@@ -301,7 +325,8 @@ fedc_status fedc__process_text(fedc_ctx *ctx, const fedc_learning_process *p, ch
                  (long long)p->P, (long long)p->M);
         const fedc_aggregator *c[MAX_DEPTH];
         int n;
-        fedc_status st = chain(ctx, &o->aggregator, c, &n);
+        fedc_aggregator dp_clip;
+        fedc_status st = chain(ctx, &o->aggregator, c, &n, &dp_clip);
         if (st < 0) {
             fedc_free(t.s);
             return st;
@@ -309,14 +334,16 @@ fedc_status fedc__process_text(fedc_ctx *ctx, const fedc_learning_process *p, ch
         acc_type(p, c, n, ACCT, sizeof ACCT);
         char MEAS[512];
         int len = snprintf(MEAS, sizeof MEAS, "<clients=float32%s",
-                           c[n - 1]->kind == FEDC_AGGREGATOR_SUM ? "" : ",mean_weight=float32");
+                           sums(c, n) ? "" : ",mean_weight=float32");
         char name[48];
         for (int i = 0; i < n - 1; i++) {
             measure_name(c, i, name, sizeof name);
             len += snprintf(MEAS + len, sizeof MEAS - (size_t)len, ",%s=float32", name);
         }
         snprintf(MEAS + len, sizeof MEAS - (size_t)len, ">");
-        snprintf(APPLIED, sizeof APPLIED, "<state=%s,measurements=<update_non_finite=int32>>", S);
+        const fedc_aggregator *dp = c[n - 1]->kind == FEDC_AGGREGATOR_DP_GAUSSIAN ? c[n - 1] : NULL;
+        snprintf(APPLIED, sizeof APPLIED, "<state=%s,measurements=<update_non_finite=int32%s>>", S,
+                 dp ? ",dp_epsilon=float64" : "");
         char REP[800];
         snprintf(REP, sizeof REP, "<update=float32[%lld],metrics=float64[%lld],measurements=%s>",
                  (long long)p->P, (long long)p->M, MEAS);
@@ -349,9 +376,18 @@ fedc_status fedc__process_text(fedc_ctx *ctx, const fedc_learning_process *p, ch
         put_hex(&t, blob);
         put(&t, "\")\n");
         put_aggregator(&t, p, c, n, OUT);
-        char fblob[1300];
-        snprintf(fblob, sizeof fblob, "optimizer=%s%s",
-                 fedc_optimizer_kind_name(o->server_optimizer.kind), sched);
+        char fblob[1600], dpkeys[300] = "";
+        if (dp)
+            snprintf(dpkeys, sizeof dpkeys,
+                     ";dp_stddev=%.17g;dp_denominator=%lld;dp_seed=%llu;dp_noise_multiplier=%.17g;"
+                     "dp_sampling_rate=%.17g;dp_delta=%.17g",
+                     dp->noise_multiplier * dp->norm, (long long)dp->expected_clients,
+                     (unsigned long long)dp->seed, dp->noise_multiplier,
+                     dp->population > 0 ? (double)dp->expected_clients / (double)dp->population
+                                        : 1.0,
+                     dp->delta);
+        snprintf(fblob, sizeof fblob, "optimizer=%s%s%s",
+                 fedc_optimizer_kind_name(o->server_optimizer.kind), sched, dpkeys);
         put(&t, "# finalizer: the server optimizer (%s) applied to the aggregated update\n",
             fedc_optimizer_kind_name(o->server_optimizer.kind));
         put(&t,

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "fedc/learning_agg.h"
 #include "learning/learning_int.h"
 
 static fedc_status oom(fedc_ctx *ctx) {
@@ -149,6 +150,55 @@ fedc_status fedc__make_state(fedc_ctx *ctx, fedc_value *weights, fedc_value *hpa
     return make_state(ctx, weights, hparams, round, finalizer, out);
 }
 
+static fedc_value *scalar_f64(fedc_ctx *ctx, double v) {
+    fedc_shape s = FEDC_SHAPE0;
+    fedc_tensor t = fedc_tensor_view(FEDC_DTYPE_FLOAT64, &s, &v);
+    fedc_value *out = NULL;
+    fedc_value_tensor(ctx, &t, &out);
+    return out;
+}
+
+/* With DP keys in the blob: *noisy = (sum + N(0, stddev^2) from (seed, round)) / denominator (a
+ * buffer the caller frees), *dp true, and *epsilon the privacy spent after this round (NaN
+ * without a delta). Without them: nothing. */
+static fedc_status dp_update(fedc_ctx *ctx, const fedc_learning_process *p, const uint8_t *blob,
+                             size_t blob_size, const float *sum, int32_t round, float **noisy,
+                             bool *dp, double *epsilon) {
+    double stddev, den, z, q, delta;
+    int64_t seed;
+    *noisy = NULL;
+    *dp = fedc__blob_get_f64(blob, blob_size, "dp_stddev", &stddev);
+    if (!*dp) return FEDC_STATUS_OK;
+    if (!fedc__blob_get_f64(blob, blob_size, "dp_denominator", &den) ||
+        !fedc__blob_get_i64(blob, blob_size, "dp_seed", &seed) ||
+        !fedc__blob_get_f64(blob, blob_size, "dp_noise_multiplier", &z) ||
+        !fedc__blob_get_f64(blob, blob_size, "dp_sampling_rate", &q) ||
+        !fedc__blob_get_f64(blob, blob_size, "dp_delta", &delta) || !(den >= 1))
+        return fedc_ctx_errorf(ctx, FEDC_STATUS_INVALID_ARGUMENT,
+                               "bad DP options in the computation");
+    float *v = fedc_malloc((size_t)(p->P ? p->P : 1) * sizeof(float));
+    if (!v) return oom(ctx);
+    memcpy(v, sum, (size_t)p->P * sizeof(float));
+    fedc_status st =
+        fedc_dp_add_gaussian_noise(ctx, v, p->P, stddev, (uint64_t)seed, (uint64_t)round);
+    float d = (float)den;
+    for (int64_t i = 0; i < p->P; i++)
+        v[i] /= d;
+    if (st >= 0 && delta > 0) {
+        fedc_rdp_accountant *acc = NULL;
+        st = fedc_rdp_accountant_create(ctx, NULL, 0, &acc);
+        if (st >= 0) st = fedc_rdp_accountant_add_steps(ctx, acc, z, q, (int64_t)round + 1);
+        if (st >= 0) st = fedc_rdp_accountant_epsilon(ctx, acc, delta, epsilon, NULL);
+        fedc_rdp_accountant_destroy(acc);
+    }
+    if (st < 0) {
+        fedc_free(v);
+        return st;
+    }
+    *noisy = v;
+    return FEDC_STATUS_OK;
+}
+
 fedc_status fedc__native_server_update(fedc_ctx *ctx, void *user, const uint8_t *blob,
                                        size_t blob_size, fedc_value *arg, fedc_value **out) {
     fedc_learning_process *p = user;
@@ -161,6 +211,13 @@ fedc_status fedc__native_server_update(fedc_ctx *ctx, void *user, const uint8_t 
         return fedc_ctx_errorf(ctx, FEDC_STATUS_TYPE,
                                "server update: the aggregate has no update float32[%lld]",
                                (long long)p->P);
+    /* DP: noise on the sum, then the average over the expected clients */
+    double epsilon = NAN;
+    float *noisy = NULL;
+    bool dp = false;
+    st = dp_update(ctx, p, blob, blob_size, update, sp.round, &noisy, &dp, &epsilon);
+    if (st < 0) return fedc_ctx_prefixf(ctx, "server update");
+    if (noisy) update = noisy;
     bool finite = true;
     for (int64_t i = 0; i < p->P && finite; i++)
         finite = isfinite(update[i]);
@@ -187,11 +244,12 @@ fedc_status fedc__native_server_update(fedc_ctx *ctx, void *user, const uint8_t 
             fedc_value_release(tw);
             fedc_value_release(fin);
         }
-        if (st < 0) return fedc_ctx_prefixf(ctx, "server update");
     } else {
         weights = fedc_value_retain(sp.weights);
         fin = fedc_value_retain(sp.finalizer);
     }
+    fedc_free(noisy);
+    if (st < 0) return fedc_ctx_prefixf(ctx, "server update");
     fedc_value *state = NULL, *hp = NULL;
     st = scheduled(ctx, p, blob, blob_size, sp.hparams, sp.round + 1, &hp);
     if (st < 0) {
@@ -201,9 +259,10 @@ fedc_status fedc__native_server_update(fedc_ctx *ctx, void *user, const uint8_t 
     }
     st = make_state(ctx, weights, hp, sp.round + 1, fin, &state);
     if (st < 0) return st;
-    static const char *const mn[1] = {"update_non_finite"};
-    fedc_value *mi[1] = {scalar_i32(ctx, finite ? 0 : 1)}, *meas = NULL;
-    st = make_struct(ctx, 1, mi, mn, &meas);
+    static const char *const mn[2] = {"update_non_finite", "dp_epsilon"};
+    fedc_value *mi[2] = {scalar_i32(ctx, finite ? 0 : 1), dp ? scalar_f64(ctx, epsilon) : NULL};
+    fedc_value *meas = NULL;
+    st = make_struct(ctx, dp ? 2 : 1, mi, mn, &meas);
     if (st < 0) {
         fedc_value_release(state);
         return st;

@@ -203,8 +203,8 @@ TEST(fedavg_is_bit_identical_across_executors_threads_and_data_paths) {
 TEST(fedavg_computation_prints_and_parses_back) {
     fedc_learning_model *lm = ltest_dense_model(ctx, 4, 2, 1);
     fedc_process_opts o = fedc_process_opts_default(FEDC_ALGORITHM_FED_AVG);
-    fedc_aggregator zero = {FEDC_AGGREGATOR_ZEROING, false, 100, NULL};
-    o.aggregator = (fedc_aggregator){FEDC_AGGREGATOR_CLIPPING, false, 1.5, &zero};
+    fedc_aggregator zero = {.kind = FEDC_AGGREGATOR_ZEROING, .norm = 100, .inner = NULL};
+    o.aggregator = (fedc_aggregator){.kind = FEDC_AGGREGATOR_CLIPPING, .norm = 1.5, .inner = &zero};
     fedc_learning_process *p;
     ASSERT_OK(fedc_learning_process_create(ctx, lm, &o, &p));
     char *text;
@@ -325,7 +325,7 @@ TEST(process_rejects_bad_options) {
     ASSERT_STATUS(FEDC_STATUS_INVALID_ARGUMENT, fedc_learning_process_create(ctx, lm, &o, &p));
     ASSERT_CONTAINS(fedc_ctx_message(ctx), "client optimizer");
     o = fedc_process_opts_default(FEDC_ALGORITHM_FED_AVG);
-    o.aggregator = (fedc_aggregator){FEDC_AGGREGATOR_CLIPPING, false, -2, NULL};
+    o.aggregator = (fedc_aggregator){.kind = FEDC_AGGREGATOR_CLIPPING, .norm = -2, .inner = NULL};
     ASSERT_STATUS(FEDC_STATUS_INVALID_ARGUMENT, fedc_learning_process_create(ctx, lm, &o, &p));
     ASSERT_CONTAINS(fedc_ctx_message(ctx), "clipping norm must be >= 0");
     fedc_learning_model_destroy(lm);

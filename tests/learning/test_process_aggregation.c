@@ -6,6 +6,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "fedc/learning_agg.h"
 #include "learning/learning_testutil.h"
 
 /* Clients whose examples make local training move the model far (large inputs, large lr). */
@@ -81,7 +82,7 @@ TEST(clipping_counts_and_bounds_the_mean_update) {
     fedc_aggregator mean = fedc_aggregator_mean();
     round_result plain, tiny, loose;
     one_round(ctx, cd, &mean, FEDC_CLIENT_WEIGHTING_NUM_EXAMPLES, &plain);
-    fedc_aggregator clip = {FEDC_AGGREGATOR_CLIPPING, false, 0.01, NULL};
+    fedc_aggregator clip = {.kind = FEDC_AGGREGATOR_CLIPPING, .norm = 0.01, .inner = NULL};
     one_round(ctx, cd, &clip, FEDC_CLIENT_WEIGHTING_NUM_EXAMPLES, &tiny);
     clip.norm = 1e6;
     one_round(ctx, cd, &clip, FEDC_CLIENT_WEIGHTING_NUM_EXAMPLES, &loose);
@@ -102,7 +103,7 @@ TEST(clipping_counts_and_bounds_the_mean_update) {
 
 TEST(zeroing_drops_large_updates_and_their_weight) {
     fedc_client_data *cd = big_clients(ctx, 1, -1);
-    fedc_aggregator zero = {FEDC_AGGREGATOR_ZEROING, false, 1e-9, NULL};
+    fedc_aggregator zero = {.kind = FEDC_AGGREGATOR_ZEROING, .norm = 1e-9, .inner = NULL};
     round_result r;
     one_round(ctx, cd, &zero, FEDC_CLIENT_WEIGHTING_NUM_EXAMPLES, &r);
     ASSERT_EQ(r.metrics[1], 3);
@@ -133,7 +134,7 @@ TEST(a_client_with_a_non_finite_update_gets_weight_zero) {
 TEST(unweighted_mean_and_sum) {
     fedc_client_data *cd = big_clients(ctx, 0.1f, -1);
     fedc_aggregator mean = fedc_aggregator_mean(), unw = mean,
-                    sum = {FEDC_AGGREGATOR_SUM, false, 0, NULL};
+                    sum = {.kind = FEDC_AGGREGATOR_SUM, .norm = 0, .inner = NULL};
     unw.unweighted = true;
     round_result w, u, s, uc;
     one_round(ctx, cd, &mean, FEDC_CLIENT_WEIGHTING_NUM_EXAMPLES, &w);
@@ -151,6 +152,81 @@ TEST(unweighted_mean_and_sum) {
         /* the sum moves three times as far as the mean */
         ASSERT_NEAR(s.w[i] - w0[i], 3 * (u.w[i] - w0[i]), 1e-5);
     }
+    fedc_learning_model_destroy(lm);
+    fedc_client_data_destroy(cd);
+}
+
+/* The weights after one FedAvg round with aggregator `agg` and its finalizer's measurements. */
+static void dp_round(fedc_ctx *ctx, fedc_client_data *cd, const fedc_aggregator *agg, int rounds,
+                     float *w, double *epsilon) {
+    fedc_learning_model *lm = ltest_dense_model(ctx, 3, 2, 9);
+    fedc_process_opts o = fedc_process_opts_default(FEDC_ALGORITHM_FED_AVG);
+    o.client.batch_size = 2;
+    o.client.optimizer.learning_rate = 0.5;
+    o.client.weighting = FEDC_CLIENT_WEIGHTING_UNIFORM;
+    o.aggregator = *agg;
+    fedc_learning_process *p;
+    ASSERT_OK(fedc_learning_process_create(ctx, lm, &o, &p));
+    fedc_value *state, *data = ltest_clients_value(ctx, cd), *wv;
+    ASSERT_OK(fedc_learning_process_initialize(ctx, p, &state));
+    *epsilon = -1;
+    for (int r = 0; r < rounds; r++) {
+        fedc_value *s2, *m;
+        ASSERT_OK(fedc_learning_process_next(ctx, p, state, data, NULL, &s2, &m));
+        fedc_metrics_get(ctx, m, "finalizer/dp_epsilon", epsilon);
+        fedc_value_release(state);
+        fedc_value_release(m);
+        state = s2;
+    }
+    ASSERT_OK(fedc_learning_process_get_model_weights(ctx, p, state, &wv));
+    memcpy(w, fedc_value_get_tensor(fedc_value_item(wv, 0))->data, 8 * sizeof(float));
+    fedc_value_release(wv);
+    fedc_value_release(state);
+    fedc_value_release(data);
+    fedc_learning_process_destroy(p);
+    fedc_learning_model_destroy(lm);
+}
+
+TEST(dp_gaussian_clips_sums_adds_keyed_noise_and_reports_epsilon) {
+    fedc_client_data *cd = big_clients(ctx, 1, -1);
+    /* without noise: the clipped sum over the expected 3 clients, which is the unweighted mean of
+     * the clipped updates, bit for bit */
+    fedc_aggregator dp0 = fedc_aggregator_dp_gaussian(0.0, 0.05, 3, 0, 0);
+    fedc_aggregator mean = fedc_aggregator_mean();
+    mean.unweighted = true;
+    fedc_aggregator clip = {.kind = FEDC_AGGREGATOR_CLIPPING, .norm = 0.05, .inner = &mean};
+    float a[8], b[8], c[8], d[8];
+    double eps_a, eps_b, eps_c, eps_d;
+    dp_round(ctx, cd, &dp0, 1, a, &eps_a);
+    dp_round(ctx, cd, &clip, 1, b, &eps_b);
+    ASSERT_EQ(memcmp(a, b, sizeof a), 0);
+    ASSERT_TRUE(isnan(eps_a)); /* no delta: no accounting */
+    /* with noise: the same seed gives the same bits, another seed other bits */
+    fedc_aggregator dp1 = fedc_aggregator_dp_gaussian(1.0, 0.05, 3, 300, 1e-5);
+    dp_round(ctx, cd, &dp1, 2, c, &eps_c);
+    dp_round(ctx, cd, &dp1, 2, d, &eps_d);
+    ASSERT_EQ(memcmp(c, d, sizeof c), 0);
+    dp1.seed = 7;
+    dp_round(ctx, cd, &dp1, 2, d, &eps_d);
+    ASSERT_NE(memcmp(c, d, sizeof c), 0);
+    /* epsilon after 2 rounds is the accountant's for 2 steps at q = 3/300, z = 1 */
+    fedc_rdp_accountant *acc;
+    ASSERT_OK(fedc_rdp_accountant_create(ctx, NULL, 0, &acc));
+    ASSERT_OK(fedc_rdp_accountant_add_steps(ctx, acc, 1.0, 0.01, 2));
+    double want;
+    ASSERT_OK(fedc_rdp_accountant_epsilon(ctx, acc, 1e-5, &want, NULL));
+    fedc_rdp_accountant_destroy(acc);
+    ASSERT_NEAR(eps_c, want, 1e-12);
+    ASSERT_GT(eps_c, 0);
+    /* bad options are named */
+    fedc_learning_model *lm = ltest_dense_model(ctx, 3, 2, 9);
+    fedc_process_opts o = fedc_process_opts_default(FEDC_ALGORITHM_FED_AVG);
+    o.aggregator = fedc_aggregator_dp_gaussian(1.0, 0.0, 3, 300, 1e-5);
+    fedc_learning_process *p;
+    ASSERT_STATUS(FEDC_STATUS_INVALID_ARGUMENT, fedc_learning_process_create(ctx, lm, &o, &p));
+    ASSERT_CONTAINS(fedc_ctx_message(ctx), "clip norm > 0 (got 0)");
+    o.aggregator = fedc_aggregator_dp_gaussian(1.0, 1.0, 3, 2, 1e-5);
+    ASSERT_STATUS(FEDC_STATUS_INVALID_ARGUMENT, fedc_learning_process_create(ctx, lm, &o, &p));
     fedc_learning_model_destroy(lm);
     fedc_client_data_destroy(cd);
 }

@@ -36,6 +36,19 @@ TEST(train_prints_the_computation_of_next) {
     ASSERT_CONTAINS(cli_out, "clip_by_norm(u0, 2.0)");
 }
 
+TEST(train_with_differential_privacy_reports_epsilon) {
+    char path[4096];
+    sample(path, sizeof path);
+    ASSERT_EQ(cli_run("train --data %s:digits_only_train --model seed --preprocess emnist-flat "
+                      "--rounds 2 --clients-per-round 4 --clip 1 --dp-noise-multiplier 0.5",
+                      path),
+              0);
+    ASSERT_CONTAINS(cli_out, "round    2/2  clients   4");
+    ASSERT_CONTAINS(cli_out, "epsilon ");
+    ASSERT_EQ(cli_run("train --model seed --dp-noise-multiplier 1 --print-computation"), 2);
+    ASSERT_CONTAINS(cli_out, "--dp-noise-multiplier needs --clip NORM");
+}
+
 TEST(eval_needs_weights_and_names_a_bad_file) {
     ASSERT_EQ(cli_run("eval --help"), 0);
     ASSERT_CONTAINS(cli_out, "example:");

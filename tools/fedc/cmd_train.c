@@ -51,6 +51,9 @@ static const char *const k_help =
     "  --uniform-weighting   weight clients equally instead of by examples\n"
     "  --clip NORM           clip each client update to this L2 norm\n"
     "  --zeroing NORM        zero client updates whose L2 norm exceeds NORM\n"
+    "  --dp-noise-multiplier Z  DP-FedAvg: clip to --clip, sum, add Gaussian noise Z * clip, and\n"
+    "                        average over the clients per round; reports epsilon each round\n"
+    "  --dp-delta D          the delta epsilon is reported at (1e-5)\n"
     "  --overrides FILE      replace parts of the process (distributor, client_work,\n"
     "                        aggregate_*, finalizer, ...) with definitions in the text language\n"
     "                        (--print-computation shows the parts and their types)\n"
@@ -107,6 +110,8 @@ static const char *const k_known[] = {
     "save-model",
     "out",
     "overrides",
+    "dp-noise-multiplier",
+    "dp-delta",
     "checkpoint-every",
     "keep-checkpoints",
     "resume",
@@ -171,13 +176,28 @@ static int make_process(train_run *r, const train_flags *f) {
     mean_agg = o.aggregator;
     const fedc_aggregator *inner = &mean_agg;
     if (zeroing > 0) {
-        zero_agg = (fedc_aggregator){FEDC_AGGREGATOR_ZEROING, false, zeroing, inner};
+        zero_agg =
+            (fedc_aggregator){.kind = FEDC_AGGREGATOR_ZEROING, .norm = zeroing, .inner = inner};
         inner = &zero_agg;
     }
     if (clip > 0)
-        o.aggregator = (fedc_aggregator){FEDC_AGGREGATOR_CLIPPING, false, clip, inner};
+        o.aggregator =
+            (fedc_aggregator){.kind = FEDC_AGGREGATOR_CLIPPING, .norm = clip, .inner = inner};
     else
         o.aggregator = *inner;
+    double z, delta;
+    int64_t per_round;
+    if (!train_flag_num(f, "dp-noise-multiplier", -1, -1, &z) ||
+        !train_flag_num(f, "dp-delta", 1e-5, 0, &delta) ||
+        !train_flag_int(f, "clients-per-round", 10, 1, &per_round))
+        return FEDC_EXIT_USAGE;
+    if (z >= 0) {
+        if (!(clip > 0)) return train_usage(f, "%s", "--dp-noise-multiplier needs --clip NORM");
+        int64_t population = r->train ? fedc_client_data_num_clients(r->train) : per_round;
+        if (per_round > population) per_round = population;
+        o.aggregator = fedc_aggregator_dp_gaussian(z, clip, per_round, population, delta);
+        o.aggregator.seed = (uint64_t)seed;
+    }
     char *overrides = NULL;
     const char *opath = train_flag(f, "overrides");
     size_t olen;
@@ -215,6 +235,9 @@ static fedc_status on_round(fedc_ctx *ctx, void *user, const fedc_round_report *
         printf("  acc ");
         print_value(rep->eval_accuracy, "%6.4f");
         printf("  %5.2fs/round", rep->seconds);
+        double eps;
+        if (rep->record && fedc_metrics_record_get(rep->record, "finalizer/dp_epsilon", &eps))
+            printf("  epsilon %.3f", eps);
         if (rep->non_finite) printf("  (update not finite: kept the model)");
         printf("\n");
         fflush(stdout);
