@@ -186,7 +186,16 @@ typedef enum fedc_aggregator_kind {
      * added to the sum at the server from the stream FEDC_RNG(seed, round, NOISE), divided by
      * expected_clients. With delta > 0, each round reports the epsilon spent so far by the RDP
      * accountant (sampling rate expected_clients / population, one step per round). */
-    FEDC_AGGREGATOR_DP_GAUSSIAN = 4
+    FEDC_AGGREGATOR_DP_GAUSSIAN = 4,
+    /* Robust aggregation against corrupt clients (ends a chain; client weights are ignored): the
+     * updates of up to `capacity` clients are gathered, then reduced by fedc/learning_agg.h's
+     * kernels: coordinate-wise median; coordinate-wise trimmed mean dropping the trim_fraction
+     * largest and smallest per coordinate; multi-Krum averaging the krum_select updates closest
+     * to their neighbours, tolerating `byzantine` corrupt ones (Krum: krum_select 1). A round with
+     * more clients than `capacity` is an error naming both. Memory: capacity x P floats. */
+    FEDC_AGGREGATOR_MEDIAN = 5,
+    FEDC_AGGREGATOR_TRIMMED_MEAN = 6,
+    FEDC_AGGREGATOR_KRUM = 7
 } fedc_aggregator_kind;
 
 typedef struct fedc_aggregator fedc_aggregator;
@@ -201,6 +210,11 @@ struct fedc_aggregator {
     int64_t population;       /* clients sampled from (for the sampling rate); >= expected */
     double delta;             /* the delta epsilon is reported at; 0: no accounting */
     uint64_t seed;            /* keys the noise */
+    /* MEDIAN, TRIMMED_MEAN, KRUM */
+    int64_t capacity;     /* the most clients a round may have */
+    double trim_fraction; /* TRIMMED_MEAN, in [0, 0.5) */
+    int64_t byzantine;    /* KRUM: f, with capacity >= 2 f + 3 */
+    int64_t krum_select;  /* KRUM: m >= 1 */
 };
 
 /* A weighted mean (TFF's default model aggregator). */

@@ -116,6 +116,12 @@ fedc_status fedc__native_server_update(fedc_ctx *ctx, void *user, const uint8_t 
                                        size_t blob_size, fedc_value *arg, fedc_value **out);
 fedc_status fedc__native_finalize_metrics(fedc_ctx *ctx, void *user, const uint8_t *blob,
                                           size_t blob_size, fedc_value *arg, fedc_value **out);
+fedc_status fedc__native_rows_put(fedc_ctx *ctx, void *user, const uint8_t *blob, size_t blob_size,
+                                  fedc_value *arg, fedc_value **out);
+fedc_status fedc__native_rows_merge(fedc_ctx *ctx, void *user, const uint8_t *blob,
+                                    size_t blob_size, fedc_value *arg, fedc_value **out);
+fedc_status fedc__native_robust_reduce(fedc_ctx *ctx, void *user, const uint8_t *blob,
+                                       size_t blob_size, fedc_value *arg, fedc_value **out);
 fedc_status fedc__native_personalize(fedc_ctx *ctx, void *user, const uint8_t *blob,
                                      size_t blob_size, fedc_value *arg, fedc_value **out);
 fedc_status fedc__native_init(fedc_ctx *ctx, void *user, const uint8_t *blob, size_t blob_size,
@@ -142,7 +148,7 @@ struct fedc_learning_process {
     int64_t lr_index;                        /* "learning_rate" among the client hparams */
     fedc__schedule schedule;                 /* the client learning-rate schedule, if any */
     fedc_comp *module;
-#define FEDC__NATIVES 6
+#define FEDC__NATIVES 9
     fedc_native natives[FEDC__NATIVES];
 };
 

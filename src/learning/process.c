@@ -154,6 +154,9 @@ fedc_status fedc_learning_process_create(fedc_ctx *ctx, fedc_learning_model *mod
         p->F = fedc_optimizer_state_size(p->server_opt);
         fedc_native natives[FEDC__NATIVES] = {
             {"fedc.learning.personalize", fedc__native_personalize, p},
+            {"fedc.learning.rows_put", fedc__native_rows_put, p},
+            {"fedc.learning.rows_merge", fedc__native_rows_merge, p},
+            {"fedc.learning.robust_reduce", fedc__native_robust_reduce, p},
             {"fedc.learning.train", fedc__native_train, p},
             {"fedc.learning.evaluate", fedc__native_evaluate, p},
             {"fedc.learning.server_update", fedc__native_server_update, p},

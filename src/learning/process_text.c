@@ -69,9 +69,14 @@ static void put_element_type(text *t, const fedc_input_spec *sp) {
 
 #define MAX_DEPTH 8
 
-/* The aggregator chain, outermost first, ending in MEAN or SUM. */
-/* The aggregator chain, outermost first, ending in MEAN, SUM or DP_GAUSSIAN; a DP stage is
- * preceded by the clipping it does (written into *clip). */
+/* Whether the stage gathers every update (median, trimmed mean, Krum). */
+static bool robust(const fedc_aggregator *a) {
+    return a->kind == FEDC_AGGREGATOR_MEDIAN || a->kind == FEDC_AGGREGATOR_TRIMMED_MEAN ||
+           a->kind == FEDC_AGGREGATOR_KRUM;
+}
+
+/* The aggregator chain, outermost first, ending in MEAN, SUM, DP_GAUSSIAN or a robust kind; a
+ * DP stage is preceded by the clipping it does (written into *clip). */
 static fedc_status chain(fedc_ctx *ctx, const fedc_aggregator *a, const fedc_aggregator **out,
                          int *n, fedc_aggregator *clip) {
     *n = 0;
@@ -84,7 +89,7 @@ static fedc_status chain(fedc_ctx *ctx, const fedc_aggregator *a, const fedc_agg
             return fedc_ctx_errorf(
                 ctx, FEDC_STATUS_INVALID_ARGUMENT, "aggregator: %s norm must be >= 0, got %g",
                 a->kind == FEDC_AGGREGATOR_CLIPPING ? "clipping" : "zeroing", a->norm);
-        if ((unsigned)a->kind > FEDC_AGGREGATOR_DP_GAUSSIAN)
+        if ((unsigned)a->kind > FEDC_AGGREGATOR_KRUM)
             return fedc_ctx_errorf(ctx, FEDC_STATUS_INVALID_ARGUMENT, "aggregator: unknown kind %d",
                                    (int)a->kind);
         if (a->kind == FEDC_AGGREGATOR_DP_GAUSSIAN) {
@@ -104,6 +109,22 @@ static fedc_status chain(fedc_ctx *ctx, const fedc_aggregator *a, const fedc_agg
             out[(*n)++] = a;
             return FEDC_STATUS_OK;
         }
+        if (robust(a)) {
+            if (a->capacity < 1 ||
+                (a->kind == FEDC_AGGREGATOR_TRIMMED_MEAN &&
+                 !(a->trim_fraction >= 0 && a->trim_fraction < 0.5)) ||
+                (a->kind == FEDC_AGGREGATOR_KRUM &&
+                 (a->byzantine < 0 || a->capacity < 2 * a->byzantine + 3 || a->krum_select < 1)))
+                return fedc_ctx_errorf(
+                    ctx, FEDC_STATUS_INVALID_ARGUMENT,
+                    "aggregator: a robust aggregator needs capacity >= 1 (got %lld), a trim "
+                    "fraction in [0, 0.5) (got %g), and for Krum capacity >= 2 byzantine + 3 "
+                    "(byzantine %lld) and select >= 1 (got %lld)",
+                    (long long)a->capacity, a->trim_fraction, (long long)a->byzantine,
+                    (long long)a->krum_select);
+            out[(*n)++] = a;
+            return FEDC_STATUS_OK;
+        }
         out[(*n)++] = a;
         if (a->kind == FEDC_AGGREGATOR_MEAN || a->kind == FEDC_AGGREGATOR_SUM)
             return FEDC_STATUS_OK;
@@ -116,7 +137,23 @@ static fedc_status chain(fedc_ctx *ctx, const fedc_aggregator *a, const fedc_agg
 
 /* Whether the chain's last stage sums (SUM, DP) rather than averages. */
 static bool sums(const fedc_aggregator *const *c, int n) {
-    return c[n - 1]->kind == FEDC_AGGREGATOR_SUM || c[n - 1]->kind == FEDC_AGGREGATOR_DP_GAUSSIAN;
+    return c[n - 1]->kind == FEDC_AGGREGATOR_SUM || c[n - 1]->kind == FEDC_AGGREGATOR_DP_GAUSSIAN ||
+           robust(c[n - 1]);
+}
+
+/* The accumulator's update length: P, or capacity rows of P for a robust aggregator. */
+static long long acc_width(const fedc_learning_process *p, const fedc_aggregator *const *c, int n) {
+    return robust(c[n - 1]) ? (long long)(c[n - 1]->capacity * p->P) : (long long)p->P;
+}
+
+/* The robust natives' parameter blob. */
+static void robust_blob(const fedc_learning_process *p, const fedc_aggregator *a, char *buf,
+                        size_t cap) {
+    static const char *const kinds[] = {"median", "trimmed_mean", "krum"};
+    snprintf(buf, cap,
+             "kind=%s;rows=%lld;width=%lld;trim_fraction=%.17g;byzantine=%lld;select=%lld",
+             kinds[a->kind - FEDC_AGGREGATOR_MEDIAN], (long long)a->capacity, (long long)p->P,
+             a->trim_fraction, (long long)a->byzantine, (long long)a->krum_select);
 }
 
 /* The measurement a stage counts: "clipped_count" / "zeroed_count", suffixed by its depth when a
@@ -146,14 +183,40 @@ static void put_aggregator(text *t, const fedc_learning_process *p, const fedc_a
         if (a->kind == FEDC_AGGREGATOR_MEAN)
             put(t, "%s", a->unweighted ? "unweighted mean" : "mean");
         if (a->kind == FEDC_AGGREGATOR_SUM) put(t, "sum");
+        if (robust(a))
+            put(t, "%s of at most %lld clients",
+                a->kind == FEDC_AGGREGATOR_MEDIAN         ? "coordinate-wise median"
+                : a->kind == FEDC_AGGREGATOR_TRIMMED_MEAN ? "coordinate-wise trimmed mean"
+                                                          : "multi-Krum",
+                (long long)a->capacity);
         if (a->kind == FEDC_AGGREGATOR_DP_GAUSSIAN)
             put(t, "sum, then Gaussian noise (multiplier %.9g) and / %lld at the server",
                 a->noise_multiplier, (long long)a->expected_clients);
     }
+    long long width = acc_width(p, c, n);
+    char rb[256] = "", hex[600] = "";
+    if (robust(c[n - 1])) {
+        robust_blob(p, c[n - 1], rb, sizeof rb);
+        for (size_t i = 0; rb[i] && 2 * i + 2 < sizeof hex; i++)
+            snprintf(hex + 2 * i, 3, "%02x", (unsigned char)rb[i]);
+        put(t,
+            "\nrows_put = native(\"fedc.learning.rows_put\": "
+            "(<float32[%lld],float32,float32[%lld]> "
+            "-> float32[%lld]), \"%s\")",
+            width, P, width, hex);
+        put(t,
+            "\nrows_merge = native(\"fedc.learning.rows_merge\": (<float32[%lld],float32,"
+            "float32[%lld],float32> -> float32[%lld]), \"%s\")",
+            width, width, width, hex);
+        put(t,
+            "\nrobust_reduce = native(\"fedc.learning.robust_reduce\": (<float32[%lld],float32> -> "
+            "float32[%lld]), \"%s\")",
+            width, P, hex);
+    }
     put(t,
         "\naggregate_accumulator = <update=fill([%lld], 0.0), weight=0.0, metrics=fill([%lld], "
         "float64(0)), clients=0.0",
-        P, M);
+        width, M);
     for (int i = 0; i < n - 1; i++) {
         measure_name(c, i, name, sizeof name);
         put(t, ", %s=0.0", name);
@@ -175,7 +238,10 @@ static void put_aggregator(text *t, const fedc_learning_process *p, const fedc_a
                 "w%d = where(z%d, 0.0, w%d), k%d = cast(z%d, 1.0)",
                 i, i, a->norm, i + 1, i, i, i, i + 1, i, i, i, i);
     }
-    if (sums(c, n))
+    if (robust(c[n - 1]))
+        put(t, "\n     in <update=rows_put(<a.update, a.weight, u%d>), weight=add(a.weight, 1.0)",
+            n - 1);
+    else if (sums(c, n))
         put(t, "\n     in <update=add(a.update, u%d), weight=add(a.weight, w%d)", n - 1, n - 1);
     else
         put(t, "\n     in <update=add(a.update, mul(u%d, w%d)), weight=add(a.weight, w%d)", n - 1,
@@ -186,16 +252,21 @@ static void put_aggregator(text *t, const fedc_learning_process *p, const fedc_a
         put(t, ", %s=add(a.%s, k%d)", name, name, i);
     }
     put(t, ">))\n");
-    put(t, "aggregate_merge = (a: ACC, b: ACC -> <update=add(a.update, b.update), "
-           "weight=add(a.weight, b.weight), metrics=add(a.metrics, b.metrics), "
-           "clients=add(a.clients, b.clients)");
+    put(t,
+        "aggregate_merge = (a: ACC, b: ACC -> <update=%s, "
+        "weight=add(a.weight, b.weight), metrics=add(a.metrics, b.metrics), "
+        "clients=add(a.clients, b.clients)",
+        robust(c[n - 1]) ? "rows_merge(<a.update, a.weight, b.update, b.weight>)"
+                         : "add(a.update, b.update)");
     for (int i = 0; i < n - 1; i++) {
         measure_name(c, i, name, sizeof name);
         put(t, ", %s=add(a.%s, b.%s)", name, name, name);
     }
     put(t, ">)\n");
     put(t, "aggregate_report = (a: ACC -> <update=%s, metrics=a.metrics, measurements=<",
-        sums(c, n) ? "a.update" : "div(a.update, a.weight)");
+        robust(c[n - 1]) ? "robust_reduce(<a.update, a.weight>)"
+        : sums(c, n)     ? "a.update"
+                         : "div(a.update, a.weight)");
     put(t, "clients=a.clients%s", sums(c, n) ? "" : ", mean_weight=a.weight");
     for (int i = 0; i < n - 1; i++) {
         measure_name(c, i, name, sizeof name);
@@ -210,7 +281,7 @@ static void acc_type(const fedc_learning_process *p, const fedc_aggregator *cons
     int len = snprintf(buf, cap,
                        "<update=float32[%lld],weight=float32,metrics=float64[%lld],"
                        "clients=float32",
-                       (long long)p->P, (long long)p->M);
+                       acc_width(p, c, n), (long long)p->M);
     char name[48];
     for (int i = 0; i < n - 1 && len > 0 && (size_t)len < cap; i++) {
         measure_name(c, i, name, sizeof name);

@@ -230,3 +230,95 @@ TEST(dp_gaussian_clips_sums_adds_keyed_noise_and_reports_epsilon) {
     fedc_learning_model_destroy(lm);
     fedc_client_data_destroy(cd);
 }
+
+/* 5 clients: 4 alike, and client 4 (when corrupt) with inputs 30 times larger. */
+static fedc_client_data *with_corrupt_client(fedc_ctx *ctx, bool corrupt, int nclients) {
+    fedc_memory_data *b;
+    ASSERT_OK(fedc_memory_data_create(ctx, &b));
+    fedc_example *ex;
+    ASSERT_OK(fedc_example_create(ctx, &ex));
+    for (int c = 0; c < nclients; c++) {
+        char id[8] = {'c', (char)('0' + c), 0};
+        float scale = corrupt && c == 4 ? 30.0f : 1.0f;
+        for (int k = 0; k < 4; k++) {
+            fedc_tensor *t;
+            fedc_shape xs = FEDC_SHAPE(3), s0 = FEDC_SHAPE0;
+            ASSERT_OK(fedc_example_set(ctx, ex, "x", FEDC_DTYPE_FLOAT32, &xs, &t));
+            for (int i = 0; i < 3; i++)
+                ((float *)t->data)[i] = scale * (0.1f * (float)(i + k) + 0.01f * (float)c);
+            ASSERT_OK(fedc_example_set(ctx, ex, "y", FEDC_DTYPE_INT32, &s0, &t));
+            *(int32_t *)t->data = k % 2;
+            ASSERT_OK(fedc_memory_data_add(ctx, b, id, ex));
+        }
+    }
+    fedc_client_data *cd;
+    ASSERT_OK(fedc_memory_data_finish(ctx, b, &cd));
+    fedc_memory_data_destroy(b);
+    fedc_example_destroy(ex);
+    return cd;
+}
+
+static double distance(const float *a, const float *b) {
+    double d = 0;
+    for (int i = 0; i < 8; i++)
+        d += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
+    return sqrt(d);
+}
+
+TEST(robust_aggregators_resist_a_corrupt_client) {
+    fedc_client_data *honest = with_corrupt_client(ctx, false, 4);
+    fedc_client_data *attacked = with_corrupt_client(ctx, true, 5);
+    fedc_aggregator mean = fedc_aggregator_mean();
+    mean.unweighted = true;
+    float ref[8], bad[8], w[8];
+    double eps;
+    dp_round(ctx, honest, &mean, 1, ref, &eps);
+    dp_round(ctx, attacked, &mean, 1, bad, &eps);
+    double hurt = distance(bad, ref);
+    ASSERT_GT(hurt, 0.5); /* the mean follows the corrupt client */
+    fedc_aggregator kinds[3] = {
+        {.kind = FEDC_AGGREGATOR_MEDIAN, .capacity = 8},
+        {.kind = FEDC_AGGREGATOR_TRIMMED_MEAN, .capacity = 8, .trim_fraction = 0.2},
+        {.kind = FEDC_AGGREGATOR_KRUM, .capacity = 8, .byzantine = 1, .krum_select = 2},
+    };
+    for (int k = 0; k < 3; k++) {
+        dp_round(ctx, attacked, &kinds[k], 1, w, &eps);
+        ASSERT_LT(distance(w, ref), hurt * 0.1);
+    }
+    /* threads and windows do not change the rows' order, so neither the result */
+    fedc_learning_model *lm = ltest_dense_model(ctx, 3, 2, 9);
+    fedc_process_opts o = fedc_process_opts_default(FEDC_ALGORITHM_FED_AVG);
+    o.aggregator = kinds[2];
+    fedc_learning_process *p;
+    ASSERT_OK(fedc_learning_process_create(ctx, lm, &o, &p));
+    fedc_value *data = ltest_clients_value(ctx, attacked), *s0, *a, *ma, *b, *mb;
+    ASSERT_OK(fedc_learning_process_initialize(ctx, p, &s0));
+    ASSERT_OK(fedc_learning_process_next(ctx, p, s0, data, NULL, &a, &ma));
+    fedc_pool *pool;
+    ASSERT_OK(fedc_pool_create(ctx, 2, &pool));
+    fedc_exec_opts e = fedc_exec_opts_default();
+    e.pool = pool;
+    e.window = 1;
+    ASSERT_OK(fedc_learning_process_next(ctx, p, s0, data, &e, &b, &mb));
+    ASSERT_TRUE(fedc_value_equal(a, b));
+    fedc_pool_destroy(pool);
+    /* more clients than the capacity is an error that says so */
+    fedc_learning_process *small;
+    o.aggregator = (fedc_aggregator){.kind = FEDC_AGGREGATOR_MEDIAN, .capacity = 3};
+    ASSERT_OK(fedc_learning_process_create(ctx, lm, &o, &small));
+    fedc_value *c, *mc;
+    ASSERT_STATUS(FEDC_STATUS_OUT_OF_RANGE,
+                  fedc_learning_process_next(ctx, small, s0, data, NULL, &c, &mc));
+    ASSERT_CONTAINS(fedc_ctx_message(ctx), "capacity of 3");
+    o.aggregator = (fedc_aggregator){
+        .kind = FEDC_AGGREGATOR_KRUM, .capacity = 4, .byzantine = 1, .krum_select = 1};
+    ASSERT_STATUS(FEDC_STATUS_INVALID_ARGUMENT, fedc_learning_process_create(ctx, lm, &o, &small));
+    fedc_learning_process_destroy(small);
+    fedc_value *vals[] = {data, s0, a, ma, b, mb};
+    for (size_t i = 0; i < 6; i++)
+        fedc_value_release(vals[i]);
+    fedc_learning_process_destroy(p);
+    fedc_learning_model_destroy(lm);
+    fedc_client_data_destroy(honest);
+    fedc_client_data_destroy(attacked);
+}
