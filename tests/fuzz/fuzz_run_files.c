@@ -31,7 +31,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (!mkdtemp(dir)) return 0;
     int kind = data[0] % 3;
     snprintf(path, sizeof path, "%s/%s", dir,
-             kind == 0 ? "ckpt-3.fcc" : kind == 1 ? "events.out.tfevents.1.h" : "metrics.jsonl");
+             kind == 0   ? "ckpt-3.fcc"
+             : kind == 1 ? "events.out.tfevents.1.h"
+                         : "metrics.jsonl");
     FILE *f = fopen(path, "wb");
     if (!f) return 0;
     if (size > 1) fwrite(data + 1, 1, size - 1, f);

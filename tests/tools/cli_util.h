@@ -2,6 +2,7 @@
 #ifndef FEDC_TEST_CLI_UTIL_H
 #define FEDC_TEST_CLI_UTIL_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 #include "harness/harness.h"
@@ -11,6 +12,9 @@ extern char cli_out[1 << 16];
 
 /* Runs `$FEDC_TOOL ARGS` (SKIPs the test when FEDC_TOOL is unset); returns the exit code. */
 int cli_run(const char *fmt, ...) FEDC_PRINTF(1, 2);
+
+/* The same with the output (stdout and stderr) into buf (size bytes, NUL-terminated). */
+int cli_vrun(char *buf, size_t size, const char *fmt, va_list ap);
 
 /* Writes text to a new temporary file named like /tmp/fedc_cli_XXXXXX into path. */
 void cli_temp_file(const char *text, char *path, size_t size);

@@ -7,32 +7,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "fedc/data.h"
-#include "harness/harness.h"
+#include "tools/cli_util.h"
 
 enum { OUT_SIZE = 1 << 16 };
 
 /* Runs `fedc ARGS` with stderr folded into stdout; returns the exit code, output in buf. */
 static int run_tool(char *buf, size_t size, const char *fmt, ...) FEDC_PRINTF(3, 4);
 static int run_tool(char *buf, size_t size, const char *fmt, ...) {
-    const char *tool = getenv("FEDC_TOOL");
-    if (!tool || !*tool) SKIP("FEDC_TOOL is not set (run through make check)");
-    char args[2048], cmd[4096];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
+    int rc = cli_vrun(buf, size, fmt, ap);
     va_end(ap);
-    snprintf(cmd, sizeof cmd, "%s %s 2>&1", tool, args);
-    FILE *p = popen(cmd, "r");
-    if (!p) FAIL("popen(%s) failed", cmd);
-    size_t n = fread(buf, 1, size - 1, p);
-    buf[n] = '\0';
-    int status = pclose(p);
-    if (!WIFEXITED(status)) FAIL("'%s' did not exit normally", cmd);
-    return WEXITSTATUS(status);
+    return rc;
 }
 
 static const char *scratch(char *buf, size_t size, const char *tag) {

@@ -1,36 +1,13 @@
 /* test_cli_report.c — `fedc report` as a script sees it: the page it writes, its messages and
  * exit codes. Runs the binary named by $FEDC_TOOL.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "fedc/learning_program.h"
-#include "harness/harness.h"
-
-static char g_out[1 << 14];
-
-static int fedc(const char *fmt, ...) FEDC_PRINTF(1, 2);
-static int fedc(const char *fmt, ...) {
-    const char *tool = getenv("FEDC_TOOL");
-    if (!tool || !*tool) SKIP("FEDC_TOOL is not set (run through make check)");
-    char args[1024], cmd[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
-    snprintf(cmd, sizeof cmd, "%s %s 2>&1", tool, args);
-    FILE *p = popen(cmd, "r");
-    if (!p) FAIL("popen(%s) failed", cmd);
-    size_t n = fread(g_out, 1, sizeof g_out - 1, p);
-    g_out[n] = '\0';
-    int status = pclose(p);
-    if (!WIFEXITED(status)) FAIL("'%s' did not exit normally", cmd);
-    return WEXITSTATUS(status);
-}
+#include "tools/cli_util.h"
 
 static void make_run(fedc_ctx *ctx, const char *dir) {
     char path[160];
@@ -63,11 +40,11 @@ TEST(report_writes_the_page_into_the_run_directory) {
     snprintf(dir, sizeof dir, "/tmp/fedc_cli_report_XXXXXX");
     if (!mkdtemp(dir)) FAIL("mkdtemp failed");
     make_run(ctx, dir);
-    ASSERT_EQ(fedc("report %s", dir), 0);
+    ASSERT_EQ(cli_run("report %s", dir), 0);
     snprintf(html, sizeof html, "%s/report.html", dir);
     char want[160];
     snprintf(want, sizeof want, "wrote %s\n", html);
-    ASSERT_STREQ(g_out, want);
+    ASSERT_STREQ(cli_out, want);
     const char *page = slurp(html);
     ASSERT_CONTAINS(page, "<!DOCTYPE html>");
     ASSERT_CONTAINS(page, "<svg ");
@@ -75,7 +52,7 @@ TEST(report_writes_the_page_into_the_run_directory) {
     ASSERT_TRUE(strstr(page, "http") == NULL);
     unlink(html);
     snprintf(html, sizeof html, "%s/other.html", dir);
-    ASSERT_EQ(fedc("report -o %s --title 'my run' %s", html, dir), 0);
+    ASSERT_EQ(cli_run("report -o %s --title 'my run' %s", html, dir), 0);
     ASSERT_CONTAINS(slurp(html), "<h1>my run</h1>");
     unlink(html);
     snprintf(html, sizeof html, "%s/metrics.jsonl", dir);
@@ -84,17 +61,17 @@ TEST(report_writes_the_page_into_the_run_directory) {
 }
 
 TEST(report_errors_and_usage) {
-    ASSERT_EQ(fedc("report /nonexistent/run"), 1);
-    ASSERT_CONTAINS(g_out, "fedc report: cannot open /nonexistent/run/metrics.jsonl");
-    ASSERT_EQ(fedc("report"), 2);
-    ASSERT_CONTAINS(g_out, "missing RUN_DIR");
-    ASSERT_EQ(fedc("report a b"), 2);
-    ASSERT_EQ(fedc("report --frobnicate x"), 2);
-    ASSERT_CONTAINS(g_out, "unknown option '--frobnicate'");
-    ASSERT_EQ(fedc("report -o"), 2);
-    ASSERT_EQ(fedc("report --help"), 0);
-    ASSERT_CONTAINS(g_out, "usage: fedc report");
-    ASSERT_CONTAINS(g_out, "example:");
-    ASSERT_EQ(fedc("--help"), 0);
-    ASSERT_CONTAINS(g_out, "report");
+    ASSERT_EQ(cli_run("report /nonexistent/run"), 1);
+    ASSERT_CONTAINS(cli_out, "fedc report: cannot open /nonexistent/run/metrics.jsonl");
+    ASSERT_EQ(cli_run("report"), 2);
+    ASSERT_CONTAINS(cli_out, "missing RUN_DIR");
+    ASSERT_EQ(cli_run("report a b"), 2);
+    ASSERT_EQ(cli_run("report --frobnicate x"), 2);
+    ASSERT_CONTAINS(cli_out, "unknown option '--frobnicate'");
+    ASSERT_EQ(cli_run("report -o"), 2);
+    ASSERT_EQ(cli_run("report --help"), 0);
+    ASSERT_CONTAINS(cli_out, "usage: fedc report");
+    ASSERT_CONTAINS(cli_out, "example:");
+    ASSERT_EQ(cli_run("--help"), 0);
+    ASSERT_CONTAINS(cli_out, "report");
 }
