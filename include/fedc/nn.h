@@ -238,6 +238,11 @@ struct fedc_layer_ops {
     /* Optional: checks the values of x before forward (e.g. token ids in range). Errors name
      * the layer and the offending element. */
     fedc_status (*validate)(fedc_ctx *ctx, const fedc_layer *layer, int64_t batch, const float *x);
+    /* Optional (false by default): y is x under another shape, element for element (Flatten,
+     * Reshape). The model then passes x's buffer on as y and dy back as dx without calling
+     * forward or backward, which must still be given (they copy) for callers that run the layer
+     * alone. Set it only for a layer with no parameters and y[i] == x[i] for every i. */
+    bool output_is_input;
 };
 
 /* ---------------------------------------------------------------------------------------------

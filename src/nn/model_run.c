@@ -75,6 +75,12 @@ fedc_status fedc_model_forward(fedc_ctx *ctx, fedc_model *m, const fedc_tensor *
     if (st != FEDC_STATUS_OK) return st;
     for (size_t i = 0; i < m->n; i++) {
         const fedc_layer *l = &m->layers[i];
+        if (l->ops->output_is_input) {
+            /* A view (Flatten, Reshape): the same floats, no copy. */
+            m->acts[i + 1] = m->acts[i];
+            m->saved[i] = NULL;
+            continue;
+        }
         m->acts[i + 1] = arena_floats(m->arena, batch * fedc_shape_numel(&l->out_shape));
         int64_t s = l->ops->saved_size ? l->ops->saved_size(l, batch) : 0;
         m->saved[i] = arena_floats(m->arena, s);
@@ -138,10 +144,13 @@ fedc_status fedc_model_backward(fedc_ctx *ctx, fedc_model *m, const fedc_tensor 
         fedc_arena_rewind(m->arena, mark);
         return st;
     }
+    /* dx of each layer goes to whichever scratch buffer does not hold its dy; a view layer's
+     * dx is its dy. */
     const float *cur = dy0;
     for (size_t k = m->n; k-- > 0;) {
         const fedc_layer *l = &m->layers[k];
-        float *dx = k == 0 ? NULL : buf[k % 2];
+        if (l->ops->output_is_input) continue;
+        float *dx = k == 0 ? NULL : cur == buf[0] ? buf[1] : buf[0];
         fedc_layer_io io = {
             .batch = batch, .training = m->training, .saved = m->saved[k], .temp = m->temp};
         l->ops->backward(l, &io, m->acts[k], m->acts[k + 1], cur, dx);
