@@ -78,24 +78,25 @@ static int64_t conv_temp(const fedc_layer *l, int64_t batch) {
 }
 
 static void conv_forward(const fedc_layer *l, fedc_layer_io *io, const float *x, float *y) {
-    int64_t m = rows_of(l, io->batch), k = patch(l), f = l->spec.units;
+    int64_t k = patch(l), f = l->spec.units;
     int64_t group = group_of(l, io->batch), in_size = fedc_shape_numel(&l->in_shape);
     bool act = l->spec.activation != FEDC_ACTIVATION_LINEAR;
-    float *z = act ? io->saved : y;
+    const float *b = l->spec.use_bias ? l->params + k * f : NULL;
     fedc_conv2d_geom g = l->geom;
+    /* The bias and activation of each group right after its product, while it is in cache. */
     for (int64_t n0 = 0; n0 < io->batch; n0 += group) {
         g.batch = io->batch - n0 < group ? io->batch - n0 : group;
         int64_t r0 = rows_of(l, n0), rows = rows_of(l, g.batch);
+        float *z = (act ? io->saved : y) + r0 * f, *yg = y + r0 * f;
         fedc_im2col(&g, x + n0 * in_size, io->temp);
-        fedc_sgemm(false, false, rows, f, k, 1.0f, io->temp, k, l->params, f, 0.0f, z + r0 * f, f);
+        fedc_sgemm(false, false, rows, f, k, 1.0f, io->temp, k, l->params, f, 0.0f, z, f);
+        if (l->spec.activation == FEDC_ACTIVATION_RELU) {
+            fedc__bias_relu_rows(rows, f, b, z, yg);
+            continue;
+        }
+        if (b) fedc__bias_add_rows(rows, f, b, z);
+        if (act) fedc__act_forward(l->spec.activation, rows, f, z, yg);
     }
-    const float *b = l->spec.use_bias ? l->params + k * f : NULL;
-    if (l->spec.activation == FEDC_ACTIVATION_RELU) {
-        fedc__bias_relu_rows(m, f, b, z, y);
-        return;
-    }
-    if (b) fedc__bias_add_rows(m, f, b, z);
-    if (act) fedc__act_forward(l->spec.activation, m, f, z, y);
 }
 
 /* dW is summed over the groups in group order (the first product overwrites, the others add), so
