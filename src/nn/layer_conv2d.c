@@ -99,31 +99,37 @@ static void conv_forward(const fedc_layer *l, fedc_layer_io *io, const float *x,
     }
 }
 
-/* dW is summed over the groups in group order (the first product overwrites, the others add), so
- * its rounding depends on the batch and the layer's shape only, never on threads or timing. */
+/* dW and db are summed over the groups in group order (dW: the first product overwrites, the
+ * others add), so their rounding depends on the batch and the layer's shape only, never on
+ * threads or timing. With relu, each group's dz is made right before its products, in cache. */
 static void conv_backward(const fedc_layer *l, fedc_layer_io *io, const float *x, const float *y,
                           const float *dy, float *dx) {
     int64_t m = rows_of(l, io->batch), k = patch(l), f = l->spec.units;
     int64_t group = group_of(l, io->batch), in_size = fedc_shape_numel(&l->in_shape);
     float *cols = io->temp;
-    const float *dz = dy;
     float *db = l->spec.use_bias ? l->grads + k * f : NULL;
-    bool db_done = false;
     float *dzbuf = io->temp + rows_of(l, group) * k;
-    if (l->spec.activation == FEDC_ACTIVATION_RELU) {
-        fedc__relu_backward_rows(m, f, y, dy, dzbuf, db);
+    bool relu = l->spec.activation == FEDC_ACTIVATION_RELU;
+    const float *dz = dy;
+    if (relu) {
         dz = dzbuf;
-        db_done = true;
-    } else if (l->spec.activation != FEDC_ACTIVATION_LINEAR) {
-        fedc__act_backward(l->spec.activation, m, f, io->saved, y, dy, dzbuf);
-        dz = dzbuf;
+        if (db)
+            for (int64_t j = 0; j < f; j++)
+                db[j] = 0.0f;
+    } else {
+        if (l->spec.activation != FEDC_ACTIVATION_LINEAR) {
+            fedc__act_backward(l->spec.activation, m, f, io->saved, y, dy, dzbuf);
+            dz = dzbuf;
+        }
+        if (db) fedc__column_sums(m, f, dz, db);
     }
-    if (db && !db_done) fedc__column_sums(m, f, dz, db);
     fedc_conv2d_geom g = l->geom;
     for (int64_t n0 = 0; n0 < io->batch; n0 += group) {
         g.batch = io->batch - n0 < group ? io->batch - n0 : group;
         int64_t r0 = rows_of(l, n0), rows = rows_of(l, g.batch);
         const float *dzg = dz + r0 * f;
+        if (relu)
+            fedc__relu_backward_rows_add(rows, f, y + r0 * f, dy + r0 * f, dzbuf + r0 * f, db);
         fedc_im2col(&g, x + n0 * in_size, cols);
         fedc_sgemm(true, false, k, f, rows, 1.0f, cols, k, dzg, f, n0 == 0 ? 0.0f : 1.0f, l->grads,
                    f);
