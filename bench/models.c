@@ -176,6 +176,27 @@ static double fedc_sample(workload *w) {
     return (double)(n * w->per_step) / t;
 }
 
+/* The seed model's bound: its step's two products alone (forward X @ W and the weight gradient
+ * X^T @ dZ, 20x784x10 each, on the step's own input and kernel), in steps per second. A step also
+ * runs softmax, the loss, the bias and the update, so it cannot be faster than this. */
+static double seed_products_sample(workload *w) {
+    const fedc_layer *l = fedc_model_layer(w->model, 0);
+    enum { B = 20, IN = 784, OUT = 10 };
+    static float y[B * OUT], dz[B * OUT], dw[IN * OUT];
+    for (int i = 0; i < B * OUT; i++)
+        dz[i] = (float)(i % 7) * 0.01f;
+    const float *x = w->x.data;
+    long n = 0;
+    double t0 = now_s(), t;
+    do {
+        fedc_sgemm(false, false, B, OUT, IN, 1.0f, x, IN, l->params, OUT, 0.0f, y, OUT);
+        fedc_sgemm(true, false, IN, OUT, B, 1.0f, x, IN, dz, OUT, 0.0f, dw, OUT);
+        n++;
+        t = now_s() - t0;
+    } while (t < g_min_sample_s);
+    return (double)n / t;
+}
+
 /* The flops of the products a training step runs: for Dense and Conv2D, forward, the weight
  * gradient and (except for the first layer, whose dx nobody needs) the input gradient, each
  * 2 m n k; for LSTM per step the input and recurrent products and their gradients. Elementwise
@@ -394,14 +415,17 @@ int main(int argc, char **argv) {
         return 2;
     }
 
-    double fedc_med[3], torch_med[3];
+    double fedc_med[3], torch_med[3], seed_bound = 0.0;
     for (int i = 0; i < nw; i++) {
-        double fs[MAX_SAMPLES], ts[MAX_SAMPLES];
+        double fs[MAX_SAMPLES], ts[MAX_SAMPLES], bs[MAX_SAMPLES];
+        bool seed = !strcmp(w[i].name, "seed");
         step(&w[i]); /* warm-up: the arena and the gemm buffers reach their size */
         for (int s = 0; s < g_samples; s++) {
             fs[s] = fedc_sample(&w[i]);
+            if (seed) bs[s] = seed_products_sample(&w[i]);
             if (have_torch) ts[s] = torch_sample(&tp, w[i].name, g_min_sample_s);
         }
+        if (seed) seed_bound = bench_median(bs, g_samples);
         fedc_med[i] = bench_median(fs, g_samples);
         torch_med[i] = have_torch ? bench_median(ts, g_samples) : 0.0;
         printf("measured %-9s fedc %10.1f  pytorch %10.1f %s (samples fedc %.1f..%.1f)\n",
@@ -443,6 +467,16 @@ int main(int argc, char **argv) {
                                             : "char LSTM GFLOP/s, of sgemm peak",
                gf, "", "GFLOP/s", 100.0 * gf / peak, !strcmp(w[i].name, "emnist") ? ">= 50%" : "-",
                !strcmp(w[i].name, "emnist") ? (gf >= 0.5 * peak ? " met" : " NOT met") : "");
+    }
+    if (seed_bound > 0.0) {
+        char ratio[32] = "-", tv[32] = "-";
+        for (int i = 0; i < nw; i++)
+            if (!strcmp(w[i].name, "seed") && have_torch && torch_med[i] > 0) {
+                snprintf(ratio, sizeof ratio, "%.2fx", seed_bound / torch_med[i]);
+                snprintf(tv, sizeof tv, "%.1f", torch_med[i]);
+            }
+        printf("%-38s %11.1f %11s %-11s %7s  %s\n", "seed model, its 2 products alone", seed_bound,
+               tv, "steps/s", ratio, "(bound)");
     }
     printf("\n(GFLOP/s counts the sgemm flops of a step: %s.)\n",
            "forward, weight and input gradients of Dense/Conv2D/LSTM products");

@@ -264,6 +264,13 @@ uint64_t fedc_rng_below(fedc_rng *rng, uint64_t n);
 float fedc_rng_uniform(fedc_rng *rng);
 double fedc_rng_uniform_double(fedc_rng *rng);
 
+/* Bulk draws: out[0..n-1] = the next n values of fedc_rng_u32 / fedc_rng_uniform, and the
+ * stream left where those n calls would leave it (the same words, bit for bit, computed several
+ * blocks at a time: faster for long runs such as dropout masks). out is the caller's; n == 0
+ * draws nothing. Never fails. */
+void fedc_rng_fill_u32(fedc_rng *rng, uint32_t *out, size_t n);
+void fedc_rng_fill_uniform(fedc_rng *rng, float *out, size_t n);
+
 /* Standard normal (mean 0, variance 1), by the Box-Muller transform. */
 double fedc_rng_normal(fedc_rng *rng);
 

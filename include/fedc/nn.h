@@ -238,6 +238,11 @@ struct fedc_layer_ops {
     /* Optional: checks the values of x before forward (e.g. token ids in range). Errors name
      * the layer and the offending element. */
     fedc_status (*validate)(fedc_ctx *ctx, const fedc_layer *layer, int64_t batch, const float *x);
+    /* Optional (false by default): y is x under another shape, element for element (Flatten,
+     * Reshape). The model then passes x's buffer on as y and dy back as dx without calling
+     * forward or backward, which must still be given (they copy) for callers that run the layer
+     * alone. Set it only for a layer with no parameters and y[i] == x[i] for every i. */
+    bool output_is_input;
 };
 
 /* ---------------------------------------------------------------------------------------------
@@ -424,7 +429,9 @@ fedc_status fedc_loss_eval(fedc_ctx *ctx, const fedc_loss *loss, const fedc_tens
 /* One training step's gradients: a training-mode forward of x, the loss against target (and
  * sample_weight, may be NULL) into *loss_out, and the backward pass, leaving dL/dparams in the
  * model's gradient buffer. dL/dpred lives in the model's arena, so a steady loop does not call
- * malloc. Errors: those of fedc_model_forward, fedc_loss_eval and fedc_model_backward. */
+ * malloc; a contiguous x is read in place rather than copied. The model keeps no forward
+ * afterwards (fedc_model_backward then fails until the next forward). Errors: those of
+ * fedc_model_forward, fedc_loss_eval and fedc_model_backward. */
 fedc_status fedc_model_gradients(fedc_ctx *ctx, fedc_model *model, const fedc_loss *loss,
                                  const fedc_tensor *x, const fedc_tensor *target,
                                  const fedc_tensor *sample_weight, double *loss_out);

@@ -111,10 +111,10 @@ int64_t fedc_optimizer_state_size(const fedc_optimizer *opt);
 void fedc_optimizer_init(const fedc_optimizer *opt, float *state);
 
 /* One step: updates `weights` (nparams floats) in place from `grads` (same layout) and advances
- * `state`. weights and grads must not overlap the state. Allocates nothing. Errors (state and
- * weights unchanged): INVALID_ARGUMENT when a hyperparameter in the state is out of range (e.g.
- * written by hand or averaged into nonsense), CORRUPT when the step counter is not a count,
- * OUT_OF_RANGE when the counter is at its maximum (2^48 - 1). Non-finite gradients are not
+ * `state`. weights, grads and the state must not overlap one another. Allocates nothing. Errors
+ * (state and weights unchanged): INVALID_ARGUMENT when a hyperparameter in the state is out of
+ * range (e.g. written by hand or averaged into nonsense), CORRUPT when the step counter is not a
+ * count, OUT_OF_RANGE when the counter is at its maximum (2^48 - 1). Non-finite gradients are not
  * checked: they propagate as IEEE arithmetic does. */
 fedc_status fedc_optimizer_next(fedc_ctx *ctx, const fedc_optimizer *opt, float *state,
                                 float *weights, const float *grads);

@@ -62,13 +62,11 @@ static inline void fedc__bias_relu_rows(int64_t rows, int64_t cols, const float 
 }
 
 /* dz = dy where y > 0, else 0 (relu's derivative at 0 is 0, as TensorFlow and PyTorch take
- * it); db (NULL: none) = the column sums of dz, in row order. */
-static inline void fedc__relu_backward_rows(int64_t rows, int64_t cols, const float *restrict y,
-                                            const float *restrict dy, float *restrict dz,
-                                            float *restrict db) {
-    if (db)
-        for (int64_t j = 0; j < cols; j++)
-            db[j] = 0.0f;
+ * it); db (NULL: none) += the column sums of dz, in row order (so rows taken in consecutive
+ * groups sum as all rows at once). */
+static inline void fedc__relu_backward_rows_add(int64_t rows, int64_t cols, const float *restrict y,
+                                                const float *restrict dy, float *restrict dz,
+                                                float *restrict db) {
     for (int64_t r = 0; r < rows; r++) {
         const float *yr = y + r * cols, *dyr = dy + r * cols;
         float *dzr = dz + r * cols;
@@ -96,6 +94,16 @@ static inline void fedc__relu_backward_rows(int64_t rows, int64_t cols, const fl
                 dzr[j] = yr[j] > 0.0f ? dyr[j] : 0.0f;
         }
     }
+}
+
+/* As fedc__relu_backward_rows_add with db (NULL: none) zeroed first: db = the column sums. */
+static inline void fedc__relu_backward_rows(int64_t rows, int64_t cols, const float *restrict y,
+                                            const float *restrict dy, float *restrict dz,
+                                            float *restrict db) {
+    if (db)
+        for (int64_t j = 0; j < cols; j++)
+            db[j] = 0.0f;
+    fedc__relu_backward_rows_add(rows, cols, y, dy, dz, db);
 }
 
 /* db = the column sums of dz, in row order. */

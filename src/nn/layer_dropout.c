@@ -32,9 +32,14 @@ static void dropout_forward(const fedc_layer *l, fedc_layer_io *io, const float 
     }
     float scale = (float)(1.0 / (1.0 - l->spec.rate));
     float rate = (float)l->spec.rate;
+    /* The uniforms are drawn in bulk into the mask buffer and turned into the mask in place: the
+     * same draws, in the same order, as one fedc_rng_uniform per element, and loops without a
+     * call or an unpredictable branch per element. */
+    float *restrict mask = io->saved;
+    fedc_rng_fill_uniform(&io->rng, mask, (size_t)n);
     for (int64_t i = 0; i < n; i++) {
-        float m = fedc_rng_uniform(&io->rng) < rate ? 0.0f : scale;
-        io->saved[i] = m;
+        float m = mask[i] < rate ? 0.0f : scale;
+        mask[i] = m;
         y[i] = x[i] * m;
     }
 }

@@ -1,7 +1,8 @@
 /* layer_reshape.c — Flatten and Reshape: the same floats under another per-example shape.
  *
- * Forward and backward are copies (the model gives every layer its own output buffer); no
- * parameters, no allocation.
+ * In a model they are views (output_is_input: the model hands the input buffer on and the
+ * gradient back, no copy); forward and backward are copies for callers that run the layer alone.
+ * No parameters, no allocation.
  */
 #include <string.h>
 
@@ -70,6 +71,7 @@ const fedc_layer_ops fedc__flatten_ops = {
     .build = flatten_build,
     .forward = copy_forward,
     .backward = copy_backward,
+    .output_is_input = true,
 };
 
 const fedc_layer_ops fedc__reshape_ops = {
@@ -77,4 +79,5 @@ const fedc_layer_ops fedc__reshape_ops = {
     .build = reshape_build,
     .forward = copy_forward,
     .backward = copy_backward,
+    .output_is_input = true,
 };

@@ -46,8 +46,11 @@ static fedc_status oom(fedc_ctx *ctx, fedc_model *m, int64_t batch) {
                            "model forward: scratch for a batch of %lld", (long long)batch);
 }
 
-fedc_status fedc_model_forward(fedc_ctx *ctx, fedc_model *m, const fedc_tensor *x, bool training,
-                               fedc_tensor *out) {
+/* The forward pass. With borrow_input, a contiguous x is read in place instead of copied: only
+ * for callers that run the backward before returning (x must outlive it) and then drop the
+ * forward. */
+static fedc_status forward_run(fedc_ctx *ctx, fedc_model *m, const fedc_tensor *x, bool training,
+                               bool borrow_input, fedc_tensor *out) {
     int64_t batch;
     fedc_status st = check_batched(ctx, "input", x, &m->in_shape, &batch);
     if (st != FEDC_STATUS_OK) return st;
@@ -68,13 +71,25 @@ fedc_status fedc_model_forward(fedc_ctx *ctx, fedc_model *m, const fedc_tensor *
         if (t > temp) temp = t;
     }
     m->temp = arena_floats(m->arena, temp);
-    m->acts[0] = arena_floats(m->arena, batch * fedc_shape_numel(&m->in_shape));
-    if (!m->temp || !m->acts[0]) return oom(ctx, m, batch);
-    fedc_tensor xin = fedc_tensor_view(FEDC_DTYPE_FLOAT32, &x->shape, m->acts[0]);
-    st = fedc_tensor_copy(ctx, &xin, x);
-    if (st != FEDC_STATUS_OK) return st;
+    if (!m->temp) return oom(ctx, m, batch);
+    if (borrow_input && fedc_tensor_is_contiguous(x)) {
+        /* Layers never write their input, so the caller's floats can stand in for the copy. */
+        m->acts[0] = (float *)x->data;
+    } else {
+        m->acts[0] = arena_floats(m->arena, batch * fedc_shape_numel(&m->in_shape));
+        if (!m->acts[0]) return oom(ctx, m, batch);
+        fedc_tensor xin = fedc_tensor_view(FEDC_DTYPE_FLOAT32, &x->shape, m->acts[0]);
+        st = fedc_tensor_copy(ctx, &xin, x);
+        if (st != FEDC_STATUS_OK) return st;
+    }
     for (size_t i = 0; i < m->n; i++) {
         const fedc_layer *l = &m->layers[i];
+        if (l->ops->output_is_input) {
+            /* A view (Flatten, Reshape): the same floats, no copy. */
+            m->acts[i + 1] = m->acts[i];
+            m->saved[i] = NULL;
+            continue;
+        }
         m->acts[i + 1] = arena_floats(m->arena, batch * fedc_shape_numel(&l->out_shape));
         int64_t s = l->ops->saved_size ? l->ops->saved_size(l, batch) : 0;
         m->saved[i] = arena_floats(m->arena, s);
@@ -103,6 +118,11 @@ fedc_status fedc_model_forward(fedc_ctx *ctx, fedc_model *m, const fedc_tensor *
         bs.dims[i + 1] = os.dims[i];
     *out = fedc_tensor_view(FEDC_DTYPE_FLOAT32, &bs, m->acts[m->n]);
     return FEDC_STATUS_OK;
+}
+
+fedc_status fedc_model_forward(fedc_ctx *ctx, fedc_model *m, const fedc_tensor *x, bool training,
+                               fedc_tensor *out) {
+    return forward_run(ctx, m, x, training, false, out);
 }
 
 fedc_status fedc_model_backward(fedc_ctx *ctx, fedc_model *m, const fedc_tensor *dy) {
@@ -138,10 +158,13 @@ fedc_status fedc_model_backward(fedc_ctx *ctx, fedc_model *m, const fedc_tensor 
         fedc_arena_rewind(m->arena, mark);
         return st;
     }
+    /* dx of each layer goes to whichever scratch buffer does not hold its dy; a view layer's
+     * dx is its dy. */
     const float *cur = dy0;
     for (size_t k = m->n; k-- > 0;) {
         const fedc_layer *l = &m->layers[k];
-        float *dx = k == 0 ? NULL : buf[k % 2];
+        if (l->ops->output_is_input) continue;
+        float *dx = k == 0 ? NULL : cur == buf[0] ? buf[1] : buf[0];
         fedc_layer_io io = {
             .batch = batch, .training = m->training, .saved = m->saved[k], .temp = m->temp};
         l->ops->backward(l, &io, m->acts[k], m->acts[k + 1], cur, dx);
@@ -187,17 +210,23 @@ fedc_status fedc_model_predict(fedc_ctx *ctx, fedc_model *m, const fedc_tensor *
 fedc_status fedc_model_gradients(fedc_ctx *ctx, fedc_model *m, const fedc_loss *loss,
                                  const fedc_tensor *x, const fedc_tensor *target,
                                  const fedc_tensor *sample_weight, double *loss_out) {
+    /* x is read in place (it outlives this call's backward); the forward is dropped on the way
+     * out so that no later backward can reach the caller's floats. */
     fedc_tensor y;
-    fedc_status st = fedc_model_forward(ctx, m, x, true, &y);
+    fedc_status st = forward_run(ctx, m, x, true, true, &y);
     if (st != FEDC_STATUS_OK) return st;
     /* Allocated after the forward's buffers, so the next forward's reset releases it. */
     float *g = arena_floats(m->arena, fedc_tensor_numel(&y));
-    if (!g)
+    if (!g) {
+        m->have_forward = false;
         return fedc_ctx_errorf(ctx, FEDC_STATUS_OUT_OF_MEMORY,
                                "model gradients: dL/dpred for a batch of %lld",
                                (long long)m->batch);
+    }
     fedc_tensor dy = fedc_tensor_view(FEDC_DTYPE_FLOAT32, &y.shape, g);
     st = fedc_loss_eval(ctx, loss, &y, target, sample_weight, loss_out, &dy);
-    if (st != FEDC_STATUS_OK) return st;
-    return fedc_model_backward(ctx, m, &dy);
+    if (st == FEDC_STATUS_OK) st = fedc_model_backward(ctx, m, &dy);
+    m->have_forward = false;
+    m->acts[0] = NULL;
+    return st;
 }

@@ -60,7 +60,8 @@ struct fedc_model {
     float *params, *grads, *state;
     uint64_t seed, step;
     fedc_arena *arena; /* activations, saved values and scratch of the last forward */
-    /* The last forward, for backward: acts[0] is its input copy, acts[i + 1] layer i's output. */
+    /* The last forward, for backward: acts[0] is its input copy, acts[i + 1] layer i's output
+     * (the same buffer as acts[i] when layer i is a view: ops->output_is_input). */
     bool have_forward, training;
     int64_t batch;
     float **acts;  /* n + 1 */

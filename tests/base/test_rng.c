@@ -365,3 +365,50 @@ TEST(shuffle_is_uniform_over_permutations) {
     }
     ASSERT_EQ(distinct, 6);
 }
+
+/* The bulk draws against single draws: every starting offset within a block, lengths across the
+ * group size of the bulk path, the stream position afterwards, and the 32-bit counter carry. */
+TEST(fill_equals_single_draws) {
+    uint64_t seed = fedc_test_seed();
+    static const size_t lengths[] = {0, 1, 3, 4, 5, 31, 32, 33, 64, 100, 257, 1000};
+    uint32_t bulk[1000], single[1000];
+    for (uint64_t start = 0; start < 8; start++)
+        for (size_t li = 0; li < sizeof lengths / sizeof *lengths; li++) {
+            size_t n = lengths[li];
+            fedc_rng a = FEDC_RNG(seed, 9, FEDC_RNG_PURPOSE_TEST);
+            fedc_rng_seek(&a, start);
+            fedc_rng b = a;
+            fedc_rng_fill_u32(&a, bulk, n);
+            for (size_t i = 0; i < n; i++)
+                single[i] = fedc_rng_u32(&b);
+            for (size_t i = 0; i < n; i++)
+                if (bulk[i] != single[i])
+                    FAIL("start %llu, n %zu: word %zu is %u, single draws give %u",
+                         (unsigned long long)start, n, i, bulk[i], single[i]);
+            /* the whole state, so that a copy of the stream also goes on the same way */
+            ASSERT_EQ(memcmp(&a, &b, sizeof a), 0);
+            for (int k = 0; k < 9; k++)
+                ASSERT_EQ(fedc_rng_u32(&a), fedc_rng_u32(&b));
+        }
+    fedc_rng a = FEDC_RNG(seed, 9, FEDC_RNG_PURPOSE_TEST);
+    fedc_rng_seek(&a, (UINT64_C(1) << 34) - 50); /* 50 words before block 2^32 */
+    fedc_rng b = a;
+    fedc_rng_fill_u32(&a, bulk, 200);
+    for (size_t i = 0; i < 200; i++)
+        ASSERT_EQ(bulk[i], fedc_rng_u32(&b));
+    ASSERT_EQ(fedc_rng_u64(&a), fedc_rng_u64(&b));
+}
+
+TEST(fill_uniform_equals_single_draws) {
+    fedc_rng a = FEDC_RNG(fedc_test_seed(), 10, FEDC_RNG_PURPOSE_TEST);
+    fedc_rng_u32(&a);
+    fedc_rng b = a;
+    float bulk[700];
+    fedc_rng_fill_uniform(&a, bulk, 700);
+    for (int i = 0; i < 700; i++) {
+        float u = fedc_rng_uniform(&b);
+        if (memcmp(&bulk[i], &u, sizeof u) != 0)
+            FAIL("value %d: %a, single draw %a", i, bulk[i], u);
+    }
+    ASSERT_EQ(fedc_rng_u32(&a), fedc_rng_u32(&b));
+}

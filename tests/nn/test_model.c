@@ -346,6 +346,32 @@ TEST(gradients_in_one_call) {
     fedc_model_destroy(b);
 }
 
+/* gradients reads x in place and drops its forward: a later backward has nothing to go back
+ * through (and so cannot reach x after the caller has let it go). */
+TEST(gradients_keeps_no_forward) {
+    fedc_model *m;
+    ASSERT_OK(small_cnn(ctx, 9, &m));
+    static float x[2 * 72];
+    gc_fill(x, 2 * 72, -1.0f, 1.0f, 52);
+    int32_t lab[2] = {1, 3};
+    fedc_shape xs = FEDC_SHAPE(2, 6, 6, 2), ls = FEDC_SHAPE(2), ys = FEDC_SHAPE(2, 5);
+    fedc_tensor xt = fedc_tensor_view(FEDC_DTYPE_FLOAT32, &xs, x);
+    fedc_tensor lt = fedc_tensor_view(FEDC_DTYPE_INT32, &ls, lab);
+    fedc_loss loss = {FEDC_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY, false};
+    double value;
+    ASSERT_OK(fedc_model_gradients(ctx, m, &loss, &xt, &lt, NULL, &value));
+    float g[2 * 5] = {0};
+    fedc_tensor dy = fedc_tensor_view(FEDC_DTYPE_FLOAT32, &ys, g);
+    ASSERT_STATUS(fedc_model_backward(ctx, m, &dy), FEDC_STATUS_INVALID_ARGUMENT);
+    ASSERT_CONTAINS(fedc_ctx_message(ctx), "no forward pass");
+    /* also after a failed loss */
+    lab[0] = 7;
+    ASSERT_STATUS(fedc_model_gradients(ctx, m, &loss, &xt, &lt, NULL, &value),
+                  FEDC_STATUS_INVALID_ARGUMENT);
+    ASSERT_STATUS(fedc_model_backward(ctx, m, &dy), FEDC_STATUS_INVALID_ARGUMENT);
+    fedc_model_destroy(m);
+}
+
 TEST(predict_in_chunks_matches_forward) {
     fedc_model *m;
     ASSERT_OK(small_cnn(ctx, 4, &m));
