@@ -26,9 +26,9 @@
 
 #include "fedc/fedc.h"
 
+#include "bench_torch.h"
 #include "bench_util.h"
 
-#define PYTHON "/usr/bin/python3"
 #define MAX_SAMPLES 64
 
 static int g_samples = 7;
@@ -52,92 +52,7 @@ static void check(fedc_status st, fedc_ctx *ctx, const char *what) {
     if (st != FEDC_STATUS_OK) die(what, ctx);
 }
 
-/* ---- the PyTorch side: a child process answering `name seconds` with `name value unit` ---- */
-
-typedef struct torch_proc {
-    pid_t pid;
-    FILE *to, *from;
-    char version[64];
-} torch_proc;
-
-/* Starts python3 on the script; false (with a notice) when it cannot run or lacks torch. */
-static bool torch_start(torch_proc *tp, const char *script) {
-    memset(tp, 0, sizeof *tp);
-    if (access(script, R_OK) != 0) {
-        printf("notice: %s not found (run from the repository root or pass --script); "
-               "PyTorch side skipped\n",
-               script);
-        return false;
-    }
-    if (access(PYTHON, X_OK) != 0) {
-        printf("notice: %s not found; PyTorch side skipped\n", PYTHON);
-        return false;
-    }
-    int in[2], out[2];
-    if (pipe(in) != 0 || pipe(out) != 0) die("pipe", NULL);
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid < 0) die("fork", NULL);
-    if (pid == 0) {
-        dup2(in[0], 0);
-        dup2(out[1], 1);
-        close(in[0]);
-        close(in[1]);
-        close(out[0]);
-        close(out[1]);
-        /* one thread: set before torch loads, torch.set_num_threads(1) alone leaves an
-         * OpenMP pool whose second thread spins a core */
-        setenv("OMP_NUM_THREADS", "1", 1);
-        setenv("MKL_NUM_THREADS", "1", 1);
-        execl(PYTHON, PYTHON, script, "--serve", (char *)NULL);
-        _exit(127);
-    }
-    close(in[0]);
-    close(out[1]);
-    tp->pid = pid;
-    tp->to = fdopen(in[1], "w");
-    tp->from = fdopen(out[0], "r");
-    if (!tp->to || !tp->from) die("fdopen", NULL);
-    char line[512];
-    if (!fgets(line, sizeof line, tp->from) || strncmp(line, "ready torch ", 12) != 0) {
-        line[strcspn(line, "\n")] = '\0';
-        printf("notice: PyTorch side skipped (python3 said: %s)\n",
-               strncmp(line, "notorch ", 8) == 0 ? line + 8 : "nothing usable");
-        fclose(tp->to);
-        fclose(tp->from);
-        waitpid(pid, NULL, 0);
-        tp->pid = 0;
-        return false;
-    }
-    line[strcspn(line, "\n")] = '\0';
-    size_t vn = strlen(line + 12);
-    if (vn >= sizeof tp->version) vn = sizeof tp->version - 1;
-    memcpy(tp->version, line + 12, vn);
-    tp->version[vn] = '\0';
-    return true;
-}
-
-/* One PyTorch sample of `name` of at least `seconds`, in the workload's unit. */
-static double torch_sample(torch_proc *tp, const char *name, double seconds) {
-    fprintf(tp->to, "%s %.3f %s\n", name, seconds, g_cpu_time ? "cpu" : "wall");
-    fflush(tp->to);
-    char line[512], got[64];
-    double v;
-    if (!fgets(line, sizeof line, tp->from) || sscanf(line, "%63s %lf", got, &v) != 2 ||
-        strcmp(got, name) != 0) {
-        fprintf(stderr, "models: bad answer from torch_models.py: %s\n", line);
-        exit(1);
-    }
-    return v;
-}
-
-static void torch_stop(torch_proc *tp) {
-    if (!tp->pid) return;
-    fclose(tp->to); /* EOF ends the child's loop */
-    fclose(tp->from);
-    waitpid(tp->pid, NULL, 0);
-    tp->pid = 0;
-}
+/* ---- the PyTorch side: bench_torch.h drives bench/torch_models.py in --serve mode ---- */
 
 /* ---- fedc's side ----------------------------------------------------------------------------- */
 
@@ -321,7 +236,7 @@ static void usage(FILE *out) {
         "usage: models [--quick] [--no-torch] [--cpu-time] [--samples N] [--seconds S]\n"
         "              [--script PATH] [--only seed|emnist|charlstm] [--help]\n"
         "Training steps of fedc's zoo models (seed model, EMNIST CNN, Shakespeare char LSTM)\n"
-        "on one thread, against the same steps in PyTorch (bench/torch_models.py run by\n" PYTHON
+        "on one thread, against the same steps in PyTorch (bench/torch_models.py run by\n" BENCH_PYTHON
         "), samples interleaved; medians, ratios and goals.\n"
         "  --quick      3 samples of >= 0.2 s instead of 7 of >= 0.5 s\n"
         "  --no-torch   fedc only\n"
@@ -382,10 +297,10 @@ int main(int argc, char **argv) {
            g_samples, g_min_sample_s, g_cpu_time ? "process CPU time" : "wall-clock time");
     printf("load:    %s (1, 5, 15 min) at start\n", load_start);
 
-    torch_proc tp = {0};
-    bool have_torch = use_torch && torch_start(&tp, script);
+    bench_torch tp = {0};
+    bool have_torch = use_torch && bench_torch_start(&tp, script);
     if (!use_torch) printf("notice: --no-torch: PyTorch side skipped\n");
-    if (have_torch) printf("pytorch: %s (%s, 1 thread)\n", tp.version, PYTHON);
+    if (have_torch) printf("pytorch: %s (%s, 1 thread)\n", tp.version, BENCH_PYTHON);
 
     double peak_start = sgemm_peak();
     printf("peak:    fedc_sgemm 1024^3 = %.1f GFLOP/s (start of run)\n\n", peak_start);
@@ -423,7 +338,7 @@ int main(int argc, char **argv) {
         for (int s = 0; s < g_samples; s++) {
             fs[s] = fedc_sample(&w[i]);
             if (seed) bs[s] = seed_products_sample(&w[i]);
-            if (have_torch) ts[s] = torch_sample(&tp, w[i].name, g_min_sample_s);
+            if (have_torch) ts[s] = bench_torch_sample(&tp, w[i].name, g_min_sample_s, g_cpu_time);
         }
         if (seed) seed_bound = bench_median(bs, g_samples);
         fedc_med[i] = bench_median(fs, g_samples);
@@ -433,7 +348,7 @@ int main(int argc, char **argv) {
         fflush(stdout);
     }
     double peak_end = sgemm_peak();
-    torch_stop(&tp);
+    bench_torch_stop(&tp);
     loadavg(load_end, sizeof load_end);
     /* The larger of the two peaks: on a shared machine the lower one is the load, not the
      * core, and dividing by it would flatter the fraction. */

@@ -48,6 +48,7 @@ static const char *const k_help =
     "  --server-momentum M   fedavgm's momentum (0.9)\n"
     "  --mu MU               fedprox's proximal strength (0.01)\n"
     "  --shuffle-buffer N    client data shuffle buffer (100; 0: in order)\n"
+    "  --max-batches N       stop a client's local training after N batches (-1: no limit)\n"
     "  --uniform-weighting   weight clients equally instead of by examples\n"
     "  --clip NORM           clip each client update to this L2 norm\n"
     "  --zeroing NORM        zero client updates whose L2 norm exceeds NORM\n"
@@ -101,6 +102,7 @@ static const char *const k_known[] = {
     "server-momentum",
     "mu",
     "shuffle-buffer",
+    "max-batches",
     "uniform-weighting",
     "clip",
     "zeroing",
@@ -141,11 +143,12 @@ static int make_process(train_run *r, const train_flags *f) {
                            "fedadagrad, fedavgm)",
                            alg);
     fedc_process_opts o = fedc_process_opts_default(a);
-    int64_t epochs, batch, shuffle;
+    int64_t epochs, batch, shuffle, max_batches;
     double client_lr, slr, momentum, mu, clip, zeroing, seed;
     if (!train_flag_int(f, "epochs", 1, 1, &epochs) ||
         !train_flag_int(f, "batch-size", 20, 1, &batch) ||
         !train_flag_int(f, "shuffle-buffer", 100, 0, &shuffle) ||
+        !train_flag_int(f, "max-batches", -1, -1, &max_batches) ||
         !train_flag_num(f, "client-lr", 0.05, 0, &client_lr) ||
         !train_flag_num(f, "server-lr", server_lr, 0, &slr) ||
         !train_flag_num(f, "server-momentum", 0.9, 0, &momentum) ||
@@ -163,6 +166,7 @@ static int make_process(train_run *r, const train_flags *f) {
     o.client.epochs = epochs;
     o.client.batch_size = batch;
     o.client.shuffle_buffer = shuffle;
+    o.client.max_batches = max_batches;
     o.client.seed = (uint64_t)seed;
     o.client.proximal_strength = a == FEDC_ALGORITHM_FED_PROX ? mu : 0;
     if (train_flag(f, "uniform-weighting")) {
