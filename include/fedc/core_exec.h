@@ -44,6 +44,12 @@ typedef struct fedc_sequence_source {
 /* Constructors: each returns a new value with one reference into *out (release it), or
  * OUT_OF_MEMORY (*out NULL). Items and members are retained, not copied; tensors are copied. */
 fedc_status fedc_value_tensor(fedc_ctx *ctx, const fedc_tensor *t, fedc_value **out);
+/* A tensor value that takes over `t`'s memory instead of copying it (a native function builds
+ * its result in a fedc_tensor_alloc'd tensor and hands it over): t must own its data
+ * (fedc_tensor_alloc / fedc_tensor_clone) and be contiguous; on success *t is left empty (as
+ * after fedc_tensor_free), on error it is untouched and still the caller's. Errors:
+ * INVALID_ARGUMENT for a view or a non-contiguous tensor, OUT_OF_MEMORY. */
+fedc_status fedc_value_tensor_take(fedc_ctx *ctx, fedc_tensor *t, fedc_value **out);
 /* names may be NULL or have NULL entries (unnamed). */
 fedc_status fedc_value_struct(fedc_ctx *ctx, size_t n, fedc_value *const *items,
                               const char *const *names, fedc_value **out);
@@ -125,7 +131,7 @@ typedef struct fedc_exec_opts {
     const fedc_native *natives;
     size_t nnatives;
     /* NULL: the reference executor (sequential). A pool: the threaded executor. federated_map
-     * runs clients on the pool's threads, a window of `window` clients at a time (0: 4 per
+     * runs clients on the pool's threads, a window of `window` clients at a time (0: 32 per
      * thread), and a federated_sum / mean / min / max of a federated_map, or a
      * federated_aggregate whose first argument is a federated_map, folds each window's
      * results in client-index order as it completes, so only a window of results is held and

@@ -199,6 +199,15 @@ fedc_value *fedc__value_new(fedc_value_kind kind, size_t n);
  * tensors and structs of tensors (new references). */
 fedc_status fedc__value_binary(fedc_ctx *ctx, fedc_binary_op op, const fedc_value *a,
                                const fedc_value *b, fedc_value **out);
+/* *acc = op(*acc, b) (op not a comparison) with fedc__value_binary's arithmetic, in place when
+ * *acc (or a part of it) is held by no one else, else into a new value that replaces *acc (the
+ * old reference released). On error *acc stays a valid value the caller releases. */
+fedc_status fedc__value_accumulate(fedc_ctx *ctx, fedc_binary_op op, fedc_value **acc,
+                                   const fedc_value *b);
+/* An owned, contiguous tensor of dtype and shape whose elements are NOT initialized: for results
+ * an operation writes in full (elementwise kernels, casts). Errors: OUT_OF_MEMORY. */
+fedc_status fedc__tensor_alloc_output(fedc_ctx *ctx, fedc_tensor *out, fedc_dtype dtype,
+                                      const fedc_shape *shape);
 fedc_status fedc__value_scale(fedc_ctx *ctx, const fedc_value *a, double s, fedc_value **out);
 fedc_status fedc__value_divide(fedc_ctx *ctx, const fedc_value *a, double d, fedc_value **out);
 
@@ -211,6 +220,11 @@ typedef struct fedc__exec {
     fedc_ctx *ctx;
     const fedc_comp *comp;
     fedc_exec_opts opts;
+    /* One slot per definition of comp (NULL: no cache): the value of a literal or lambda
+     * definition once evaluated, so a client's work that names a constant vector shares it
+     * instead of copying it per call. Values are immutable, so sharing is safe; slots are set
+     * by compare-and-swap because the threaded executor's workers share them. */
+    fedc_value *_Atomic *def_cache;
 } fedc__exec;
 
 fedc_status fedc__exec_eval(fedc__exec *ex, fedc__env *env, const fedc_node *n, fedc_value **out);

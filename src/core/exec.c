@@ -22,6 +22,27 @@ static const fedc_def *find_def(const fedc_comp *comp, const char *name) {
     return fedc_comp_lookup(comp, name);
 }
 
+/* The value of definition d: from the run's cache when d is a constant (a literal, or a lambda,
+ * which closes over nothing at the top level), else evaluated afresh. */
+static fedc_status eval_def(fedc__exec *ex, const fedc_def *d, fedc_value **out) {
+    fedc_node_kind k = d->node->kind;
+    if (!ex->def_cache || (k != FEDC_NODE_LITERAL && k != FEDC_NODE_LAMBDA))
+        return fedc__exec_eval(ex, NULL, d->node, out);
+    fedc_value *_Atomic *slot = &ex->def_cache[d - ex->comp->defs];
+    fedc_value *cached = atomic_load(slot);
+    if (cached) {
+        *out = fedc_value_retain(cached);
+        return FEDC_STATUS_OK;
+    }
+    fedc_status st = fedc__exec_eval(ex, NULL, d->node, out);
+    if (st < 0) return st;
+    fedc_value *expected = NULL;
+    fedc_value_retain(*out); /* the cache's reference */
+    if (!atomic_compare_exchange_strong(slot, &expected, *out))
+        fedc_value_release(*out); /* another worker cached its own equal value first */
+    return FEDC_STATUS_OK;
+}
+
 fedc_status fedc__exec_apply(fedc__exec *ex, fedc_value *fn, fedc_value *arg, fedc_value **out) {
     *out = NULL;
     if (fn->kind != FEDC_VALUE_FUNCTION) return kind_error(ex, NULL, "a function", fn);
@@ -100,7 +121,7 @@ fedc_status fedc__exec_eval(fedc__exec *ex, fedc__env *env, const fedc_node *n, 
         if (!d)
             return fedc__node_errorf(ex->ctx, n, FEDC_STATUS_NOT_FOUND, "unknown name '%s'",
                                      n->name);
-        return fedc__exec_eval(ex, NULL, d->node, out);
+        return eval_def(ex, d, out);
     }
     case FEDC_NODE_SELECTION: {
         fedc_value *s;
@@ -223,18 +244,12 @@ static int64_t count_clients(const fedc_value *v) {
     return -1;
 }
 
-fedc_status fedc_exec_run(fedc_ctx *ctx, const fedc_comp *comp, const char *name, fedc_value *arg,
-                          const fedc_exec_opts *opts, fedc_value **out) {
-    *out = NULL;
-    const fedc_def *d = fedc_comp_lookup(comp, name);
-    if (!d) return fedc_ctx_errorf(ctx, FEDC_STATUS_NOT_FOUND, "no definition '%s'", name);
-    if (!d->node->type)
-        return fedc_ctx_errorf(ctx, FEDC_STATUS_INVALID_ARGUMENT,
-                               "'%s' is not checked (call fedc_comp_check first)", name);
-    fedc__exec ex = {ctx, comp, opts ? *opts : fedc_exec_opts_default()};
-    if (ex.opts.num_clients <= 0) ex.opts.num_clients = count_clients(arg);
+/* fedc_exec_run's evaluation of definition d on arg. */
+static fedc_status run_def(fedc__exec *ex, const fedc_def *d, fedc_value *arg, fedc_value **out) {
+    fedc_ctx *ctx = ex->ctx;
+    const char *name = d->name;
     fedc_value *v;
-    fedc_status st = fedc__exec_eval(&ex, NULL, d->node, &v);
+    fedc_status st = fedc__exec_eval(ex, NULL, d->node, &v);
     if (st < 0) return st;
     if (v->kind == FEDC_VALUE_FUNCTION) {
         bool wants = d->node->type->param != NULL;
@@ -248,7 +263,7 @@ fedc_status fedc_exec_run(fedc_ctx *ctx, const fedc_comp *comp, const char *name
             return fedc_ctx_prefixf(ctx, "the argument of '%s'", name);
         }
         fedc_value *r;
-        st = fedc__exec_apply(&ex, v, arg, &r);
+        st = fedc__exec_apply(ex, v, arg, &r);
         fedc_value_release(v);
         if (st < 0) return st;
         /* mapped sequences refer to the module: read them before it can be destroyed */
@@ -263,5 +278,24 @@ fedc_status fedc_exec_run(fedc_ctx *ctx, const fedc_comp *comp, const char *name
     }
     st = fedc__value_materialize(ctx, v, out);
     fedc_value_release(v);
+    return st;
+}
+
+fedc_status fedc_exec_run(fedc_ctx *ctx, const fedc_comp *comp, const char *name, fedc_value *arg,
+                          const fedc_exec_opts *opts, fedc_value **out) {
+    *out = NULL;
+    const fedc_def *d = fedc_comp_lookup(comp, name);
+    if (!d) return fedc_ctx_errorf(ctx, FEDC_STATUS_NOT_FOUND, "no definition '%s'", name);
+    if (!d->node->type)
+        return fedc_ctx_errorf(ctx, FEDC_STATUS_INVALID_ARGUMENT,
+                               "'%s' is not checked (call fedc_comp_check first)", name);
+    fedc__exec ex = {ctx, comp, opts ? *opts : fedc_exec_opts_default(), NULL};
+    if (ex.opts.num_clients <= 0) ex.opts.num_clients = count_clients(arg);
+    /* without memory for the cache the run just evaluates constants each time */
+    ex.def_cache = fedc_calloc(comp->ndefs ? comp->ndefs : 1, sizeof *ex.def_cache);
+    fedc_status st = run_def(&ex, d, arg, out);
+    for (size_t i = 0; ex.def_cache && i < comp->ndefs; i++)
+        fedc_value_release(atomic_load(&ex.def_cache[i]));
+    fedc_free(ex.def_cache);
     return st;
 }

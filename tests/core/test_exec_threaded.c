@@ -326,7 +326,7 @@ static long long peak_bytes(fedc_ctx *ctx, fedc_comp *c, fedc_value *arg, fedc_p
     atomic_store(&g_live, 0);
     atomic_store(&g_peak, 0);
     fedc_allocator_set(&a);
-    fedc_status st = run_with(ctx, c, arg, pool, 0, NULL, out);
+    fedc_status st = run_with(ctx, c, arg, pool, 16, NULL, out); /* a window of 16 clients */
     fedc_allocator_set(NULL);
     ASSERT_OK(st);
     return atomic_load(&g_peak);
