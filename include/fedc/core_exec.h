@@ -158,6 +158,19 @@ fedc_exec_opts fedc_exec_opts_default(void);
 fedc_status fedc_exec_run(fedc_ctx *ctx, const fedc_comp *comp, const char *name, fedc_value *arg,
                           const fedc_exec_opts *opts, fedc_value **out);
 
+/* Runs a module made by fedc_comp_split_daf on `arg` (the argument of the computation that was
+ * split; NULL when it takes none) with the executor and `opts`: daf_inputs, server_prepare,
+ * server_to_client_broadcast, client_work, client_to_server_aggregation and server_result in
+ * turn, each part's result handed to the next, as a deployment would across server and
+ * clients. The result equals fedc_exec_run of the original on the same argument, bit for bit
+ * (the same operations in the same client order), on the reference and the threaded executor;
+ * client results are held between client_work and the aggregation (this runner does not stream
+ * them). opts->num_clients 0 takes the count from arg. Errors: those of fedc_exec_run, prefixed
+ * with the part that failed ("client_work: federated_map: client 3: ..."), INVALID_ARGUMENT when
+ * a part is missing. Thread safety: as fedc_exec_run. */
+fedc_status fedc_daf_run(fedc_ctx *ctx, const fedc_comp *daf, fedc_value *arg,
+                         const fedc_exec_opts *opts, fedc_value **out);
+
 #ifdef __cplusplus
 }
 #endif
