@@ -22,7 +22,7 @@ static const char *const k_help =
     "                 server_result (and daf_inputs, which deals out NAME's arguments); a\n"
     "                 computation that does not fit is refused with the reason and LINE:COL\n"
     "\n"
-    "examples:\n"
+    "example:\n"
     "  fedc fmt examples/analytics_mean.fc\n"
     "  fedc fmt examples/fedavg_linear.fc --split main\n";
 
