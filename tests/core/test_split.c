@@ -287,6 +287,54 @@ TEST(split_form_prints_and_parses_back) {
     fedc_comp_destroy(c);
 }
 
+/* Random rounds of one shape: a server value prepared and broadcast, a client map over the
+ * zip, two aggregations, and a result that combines an aggregate with the prepared value (which
+ * travels as intermediate state). Ops, aggregations, sizes and data vary with the seed. */
+TEST(split_of_generated_rounds_matches_the_originals) {
+    static const char *const aggs[] = {"federated_sum", "federated_mean", "federated_min",
+                                       "federated_max"};
+    static const char *const ops[] = {"add", "sub", "mul", "maximum", "minimum"};
+    static const char *const unary[] = {"square", "abs", "tanh", "neg", "sigmoid"};
+    fedc_rng rng = FEDC_RNG(fedc_test_seed(), 0x5b117);
+    char text[2048];
+    for (int trial = 0; trial < 30; trial++) {
+        int d = 1 + (int)fedc_rng_below(&rng, 4);
+        size_t n = 1 + fedc_rng_below(&rng, 12);
+        const char *op = ops[fedc_rng_below(&rng, 5)], *op2 = ops[fedc_rng_below(&rng, 5)];
+        const char *un = unary[fedc_rng_below(&rng, 5)];
+        const char *agg = aggs[fedc_rng_below(&rng, 4)], *agg2 = aggs[fedc_rng_below(&rng, 4)];
+        snprintf(text, sizeof text,
+                 "main = (s: float32@SERVER, x: {float32[%d]}@CLIENTS) ->\n"
+                 "  (let t = federated_map(<(a: float32 -> %s(a)), s>),\n"
+                 "       y = federated_map(<(p: <float32[%d],float32> -> %s(p[0], p[1])),\n"
+                 "                         federated_zip(<x, federated_broadcast(t)>)>),\n"
+                 "       g = %s(y)\n"
+                 "   in <federated_map(<(q: <float32[%d],float32> -> %s(q[0], q[1])),\n"
+                 "                     federated_zip(<g, t>)>),\n"
+                 "       %s(federated_map(<(v: float32[%d] -> reduce_sum(v)), y>))>)\n",
+                 d, un, d, op, agg, d, op2, agg2, d);
+        fedc_value *items[2];
+        items[0] = at_server(ctx, scalar_f(ctx, (float)fedc_rng_normal(&rng)));
+        fedc_value *members[16];
+        for (size_t i = 0; i < n; i++) {
+            float x[4];
+            for (int k = 0; k < d; k++)
+                x[k] = (float)(fedc_rng_normal(&rng) * (fedc_rng_below(&rng, 2) ? 1e-3 : 1e4));
+            fedc_shape sh = FEDC_SHAPE(d);
+            fedc_tensor t = fedc_tensor_view(FEDC_DTYPE_FLOAT32, &sh, x);
+            ASSERT_OK(fedc_value_tensor(ctx, &t, &members[i]));
+        }
+        ASSERT_OK(fedc_value_federated(ctx, FEDC_PLACEMENT_CLIENTS, false, n, members, &items[1]));
+        for (size_t i = 0; i < n; i++)
+            fedc_value_release(members[i]);
+        fedc_value *arg = args(ctx, 2, items);
+        fedc_comp *c = parse_checked(ctx, text);
+        expect_split_matches(ctx, c, arg);
+        fedc_comp_destroy(c);
+        fedc_value_release(arg);
+    }
+}
+
 /* ---- refusals ---- */
 
 static void expect_refused(fedc_ctx *ctx, const char *text, fedc_status status,
