@@ -335,6 +335,52 @@ TEST(split_of_generated_rounds_matches_the_originals) {
     }
 }
 
+typedef struct sweep_state {
+    fedc_comp *comp, *daf;
+    fedc_value *arg, *result;
+} sweep_state;
+
+static fedc_status sweep_split(fedc_ctx *ctx, void *arg) {
+    sweep_state *s = arg;
+    return fedc_comp_split_daf(ctx, s->comp, "main", &s->daf);
+}
+
+static void sweep_split_cleanup(void *arg) {
+    sweep_state *s = arg;
+    fedc_comp_destroy(s->daf);
+    s->daf = NULL;
+}
+
+static fedc_status sweep_run(fedc_ctx *ctx, void *arg) {
+    sweep_state *s = arg;
+    return fedc_daf_run(ctx, s->daf, s->arg, NULL, &s->result);
+}
+
+static void sweep_run_cleanup(void *arg) {
+    sweep_state *s = arg;
+    fedc_value_release(s->result);
+    s->result = NULL;
+}
+
+TEST(split_and_run_survive_allocation_failures) {
+    sweep_state s = {0};
+    s.comp = parse_checked(
+        ctx, "main = (s: float32@SERVER, c: {float32}@CLIENTS) ->\n"
+             "  (let t = federated_map(<(a: float32 -> mul(a, 2.0)), s>),\n"
+             "       m = federated_mean(federated_map(<(p: <float32,float32> -> add(p[0], p[1])),\n"
+             "             federated_zip(<c, federated_broadcast(t)>)>))\n"
+             "   in federated_zip(<t, m>))\n");
+    ASSERT_GT(fedc_test_alloc_sweep(ctx, sweep_split, sweep_split_cleanup, &s), 4);
+    ASSERT_OK(fedc_comp_split_daf(ctx, s.comp, "main", &s.daf));
+    float x[3] = {1.0f, 2.0f, 4.0f};
+    fedc_value *items[2] = {at_server(ctx, scalar_f(ctx, 0.5f)), clients_f(ctx, 3, x)};
+    s.arg = args(ctx, 2, items);
+    ASSERT_GT(fedc_test_alloc_sweep(ctx, sweep_run, sweep_run_cleanup, &s), 20);
+    fedc_value_release(s.arg);
+    fedc_comp_destroy(s.daf);
+    fedc_comp_destroy(s.comp);
+}
+
 /* ---- refusals ---- */
 
 static void expect_refused(fedc_ctx *ctx, const char *text, fedc_status status,
