@@ -136,6 +136,11 @@ typedef struct fedc_exec_opts {
      * federated_aggregate whose first argument is a federated_map, folds each window's
      * results in client-index order as it completes, so only a window of results is held and
      * the results are bit-identical to the reference executor's for any number of threads.
+     * Streamed the same way: federated_weighted_mean(<federated_map(<f, X>),
+     * federated_map(<g, X>)>) over one X (X itself a federated_map included: the weighted mean
+     * of one map's fields), and a let-bound federated_map whose every use is a sum / mean /
+     * min / max / weighted mean / federated_aggregate of it or of a federated_map over it (one
+     * pass over the clients feeds all of them).
      * Closures, natives and lazy sequences are then shared between threads (reference counts
      * are atomic; native functions must be thread-safe). */
     fedc_pool *pool;

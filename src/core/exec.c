@@ -88,6 +88,11 @@ fedc_status fedc__exec_apply(fedc__exec *ex, fedc_value *fn, fedc_value *arg, fe
 static fedc_status eval_call(fedc__exec *ex, fedc__env *env, const fedc_node *n, fedc_value **out) {
     fedc_value *arg = NULL;
     bool done = false;
+    for (const fedc__fused *f = ex->fused; f; f = f->next)
+        if (f->call == n) { /* computed while a let-bound map streamed */
+            *out = fedc_value_retain(f->value);
+            return FEDC_STATUS_OK;
+        }
     fedc_status st = fedc__exec_fused_aggregate(ex, env, n, &done, out); /* only with a pool */
     if (done || st < 0) return st;
     if (n->a[1] && (st = fedc__exec_eval(ex, env, n->a[1], &arg)) < 0) return st;
@@ -104,6 +109,40 @@ static fedc_status eval_call(fedc__exec *ex, fedc__env *env, const fedc_node *n,
         }
     }
     fedc_value_release(arg);
+    return st;
+}
+
+/* let names[i] = items[i] ... in a[0]. With a pool, a binding to a federated_map that only
+ * aggregations use is streamed into them instead (fedc__exec_stream_binding): the name is then
+ * bound to an empty placeholder that nothing reads. */
+static fedc_status eval_block(fedc__exec *ex, fedc__env *env, const fedc_node *n,
+                              fedc_value **out) {
+    fedc_status st = FEDC_STATUS_OK;
+    fedc__fused *mark = ex->fused;
+    if (env) env->refs++;
+    fedc__env *cur = env;
+    for (size_t i = 0; i < n->n && st >= 0; i++) {
+        fedc_value *v = NULL;
+        bool streamed = false;
+        if (ex->opts.pool && (st = fedc__exec_stream_binding(ex, cur, n, i, &streamed)) >= 0 &&
+            streamed && !(v = fedc__value_new(FEDC_VALUE_STRUCT, 0)))
+            st = oom(ex, n);
+        if (st >= 0 && !streamed) st = fedc__exec_eval(ex, cur, n->items[i], &v);
+        if (st < 0) break;
+        fedc__env *e = fedc__env_push(cur, n->names[i], v);
+        fedc_value_release(v);
+        fedc__env_release(cur);
+        cur = e;
+        if (!e) st = oom(ex, n);
+    }
+    if (st >= 0) st = fedc__exec_eval(ex, cur, n->a[0], out);
+    fedc__env_release(cur);
+    while (ex->fused != mark) { /* the streamed aggregations belong to this block */
+        fedc__fused *f = ex->fused;
+        ex->fused = f->next;
+        fedc_value_release(f->value);
+        fedc_free(f);
+    }
     return st;
 }
 
@@ -171,25 +210,7 @@ fedc_status fedc__exec_eval(fedc__exec *ex, fedc__env *env, const fedc_node *n, 
         *out = v;
         return FEDC_STATUS_OK;
     }
-    case FEDC_NODE_BLOCK: {
-        if (env) env->refs++;
-        fedc__env *cur = env;
-        for (size_t i = 0; i < n->n; i++) {
-            fedc_value *v;
-            if ((st = fedc__exec_eval(ex, cur, n->items[i], &v)) < 0) {
-                fedc__env_release(cur);
-                return st;
-            }
-            fedc__env *e = fedc__env_push(cur, n->names[i], v);
-            fedc_value_release(v);
-            fedc__env_release(cur);
-            if (!e) return oom(ex, n);
-            cur = e;
-        }
-        st = fedc__exec_eval(ex, cur, n->a[0], out);
-        fedc__env_release(cur);
-        return st;
-    }
+    case FEDC_NODE_BLOCK: return eval_block(ex, env, n, out);
     case FEDC_NODE_LITERAL: return fedc_value_tensor(ex->ctx, &n->literal, out);
     case FEDC_NODE_DATA:
         if (!ex->opts.resolve_data)
@@ -289,7 +310,7 @@ fedc_status fedc_exec_run(fedc_ctx *ctx, const fedc_comp *comp, const char *name
     if (!d->node->type)
         return fedc_ctx_errorf(ctx, FEDC_STATUS_INVALID_ARGUMENT,
                                "'%s' is not checked (call fedc_comp_check first)", name);
-    fedc__exec ex = {ctx, comp, opts ? *opts : fedc_exec_opts_default(), NULL};
+    fedc__exec ex = {ctx, comp, opts ? *opts : fedc_exec_opts_default(), NULL, NULL};
     if (ex.opts.num_clients <= 0) ex.opts.num_clients = count_clients(arg);
     /* without memory for the cache the run just evaluates constants each time */
     ex.def_cache = fedc_calloc(comp->ndefs ? comp->ndefs : 1, sizeof *ex.def_cache);
