@@ -28,7 +28,7 @@ typedef enum phase {
     PH_RESULT = 5
 } phase;
 
-enum { CTX_PREPARE, CTX_CLIENT, CTX_RESULT, NCTX };
+enum { CTX_PREPARE, CTX_CLIENT, CTX_AGGREGATE, CTX_RESULT, NCTX };
 
 /* The parameter names of the parts: a binding or definition of the same name would be shadowed
  * inside a part, so such computations are refused. */
@@ -124,6 +124,12 @@ static fedc_status put(splitter *s, const fedc_node *n, info v) {
     return FEDC_STATUS_OK;
 }
 
+/* The recorded reference under a function to a local binding, or NULL. */
+static const info *find(splitter *s, const fedc_node *n) {
+    const info *i = s->cap ? lookup(s, n) : NULL;
+    return i && i->node == n ? i : NULL;
+}
+
 static const info *get(splitter *s, const fedc_node *n) {
     const info *i = lookup(s, n);
     assert(i->node == n);
@@ -183,46 +189,55 @@ static const scope *resolve(const scope *sc, const char *name) {
 
 static fedc_status analyze(splitter *s, const fedc_node *n, const scope *sc, phase *out);
 
-/* The first reference inside a function to a parameter or binding of the computation (a
- * function over federated values cannot be cut apart), or NULL. `inner` holds the function's
- * own parameters and lets. */
-static const fedc_node *captured(const fedc_node *n, const scope *sc, const scope *inner) {
-    if (!n) return NULL;
-    const fedc_node *hit = NULL;
+/* The free names of a function (`inner` holds its own parameters and lets) that are names of
+ * the computation: a local let binding is fine (it is copied into whichever part the function
+ * goes to; the reference is recorded so that emit finds it), a parameter or a placed binding is
+ * not (a function over federated values cannot be cut apart): *bad is the first such reference. */
+static fedc_status captured(splitter *s, const fedc_node *n, const scope *sc, const scope *inner,
+                            const fedc_node **bad) {
+    if (!n || *bad) return FEDC_STATUS_OK;
+    fedc_status st = FEDC_STATUS_OK;
     switch (n->kind) {
-    case FEDC_NODE_REFERENCE:
-        if (!resolve(inner, n->name) && resolve(sc, n->name)) return n;
-        return NULL;
+    case FEDC_NODE_REFERENCE: {
+        const scope *r = resolve(inner, n->name) ? NULL : resolve(sc, n->name);
+        if (!r) return FEDC_STATUS_OK;
+        if (r->res != RES_BINDING || r->b->ph != PH_LOCAL) {
+            *bad = n;
+            return FEDC_STATUS_OK;
+        }
+        info v = {0};
+        v.open = true;
+        v.res = RES_BINDING;
+        v.b = r->b;
+        return put(s, n, v);
+    }
     case FEDC_NODE_LAMBDA: {
         scope local[16];
         const scope *cur = inner;
-        for (size_t i = 0; i < n->n; i++) {
-            /* deeper nestings than 16 parameters keep the outer ones visible: conservative */
-            if (i >= 16) break;
+        for (size_t i = 0; i < n->n && i < 16; i++) { /* more than 16: outer names stay seen */
             local[i] = (scope){n->params[i].name, RES_NONE, NULL, cur};
             cur = &local[i];
         }
-        return captured(n->a[0], sc, cur);
+        return captured(s, n->a[0], sc, cur, bad);
     }
     case FEDC_NODE_BLOCK: {
         const scope *cur = inner;
         scope local[16];
-        for (size_t i = 0; i < n->n; i++) {
-            if ((hit = captured(n->items[i], sc, cur))) return hit;
+        for (size_t i = 0; i < n->n && st >= 0; i++) {
+            st = captured(s, n->items[i], sc, cur, bad);
             if (i < 16) {
                 local[i] = (scope){n->names[i], RES_NONE, NULL, cur};
                 cur = &local[i];
             }
         }
-        return captured(n->a[0], sc, cur);
+        return st < 0 ? st : captured(s, n->a[0], sc, cur, bad);
     }
     default:
-        for (int i = 0; i < 2 && !hit; i++)
-            hit = captured(n->a[i], sc, inner);
-        if (n->kind == FEDC_NODE_STRUCT)
-            for (size_t i = 0; i < n->n && !hit; i++)
-                hit = captured(n->items[i], sc, inner);
-        return hit;
+        for (int i = 0; i < 2 && st >= 0; i++)
+            st = captured(s, n->a[i], sc, inner, bad);
+        for (size_t i = 0; n->kind == FEDC_NODE_STRUCT && i < n->n && st >= 0; i++)
+            st = captured(s, n->items[i], sc, inner, bad);
+        return st;
     }
 }
 
@@ -323,12 +338,15 @@ static fedc_status analyze(splitter *s, const fedc_node *n, const scope *sc, pha
         break;
     }
     case FEDC_NODE_LAMBDA: {
-        const fedc_node *c = captured(n, sc, NULL);
+        const fedc_node *c = NULL;
+        size_t before = s->count;
+        if ((st = captured(s, n, sc, NULL, &c)) < 0) return st;
         if (c)
             return fedc__node_errorf(s->ctx, c, FEDC_STATUS_UNSUPPORTED,
-                                     "a function uses '%s', a value of the computation being "
-                                     "split; pass it to the function as an argument instead",
+                                     "a function uses '%s', a placed value of the computation "
+                                     "being split; pass it to the function as an argument instead",
                                      c->name);
+        v.open = s->count != before; /* it uses local let bindings */
         break;
     }
     case FEDC_NODE_SELECTION:
@@ -438,11 +456,9 @@ static fedc_status aggregation_item(splitter *s, const fedc_node *n, fedc_node *
         *out = param_item(s, "client_results", k);
         return *out ? FEDC_STATUS_OK : oom(s);
     }
-    if (i->ph == PH_LOCAL && !i->open) {
-        *out = fedc_node_clone(s->out, n);
-        return *out ? FEDC_STATUS_OK : oom(s);
-    }
-    return export_intermediate(s, n, out); /* server values and locals that use bindings */
+    if (i->ph == PH_LOCAL) /* functions and zeros, with the local bindings they use */
+        return emit(s, n, CTX_AGGREGATE, out);
+    return export_intermediate(s, n, out); /* server values */
 }
 
 static fedc_status cut_aggregation(splitter *s, const fedc_node *n, fedc_node **out) {
@@ -480,6 +496,20 @@ static fedc_status emit_binding(splitter *s, binding *b, int cx) {
     return emit(s, b->value, cx, &b->emitted[cx]);
 }
 
+/* The local bindings a function uses, into part cx, where the function is copied as it is. */
+static fedc_status emit_captured(splitter *s, const fedc_node *n, int cx) {
+    if (!n) return FEDC_STATUS_OK;
+    const info *i = n->kind == FEDC_NODE_REFERENCE ? find(s, n) : NULL;
+    if (i && i->res == RES_BINDING) return emit_binding(s, i->b, cx);
+    fedc_status st = FEDC_STATUS_OK;
+    for (int k = 0; k < 2 && st >= 0; k++)
+        st = emit_captured(s, n->a[k], cx);
+    for (size_t k = 0;
+         (n->kind == FEDC_NODE_STRUCT || n->kind == FEDC_NODE_BLOCK) && k < n->n && st >= 0; k++)
+        st = emit_captured(s, n->items[k], cx);
+    return st;
+}
+
 /* What a node of phase ph becomes in part cx when it is not copied as it is: a cut, a refusal,
  * or 0 (copy it). */
 static fedc_status emit(splitter *s, const fedc_node *n, int cx, fedc_node **out) {
@@ -503,7 +533,7 @@ static fedc_status emit(splitter *s, const fedc_node *n, int cx, fedc_node **out
                                      ph == PH_PREPARE ? "its input" : "an aggregate");
         if (intrinsic_call(n, &in) && in == FEDC_INTRINSIC_FEDERATED_BROADCAST)
             return cut_broadcast(s, n, out);
-    } else if (ph > PH_PREPARE) {
+    } else if (cx == CTX_AGGREGATE ? ph != PH_LOCAL : ph > PH_PREPARE) {
         return fedc__node_errorf(s->ctx, n, FEDC_STATUS_UNSUPPORTED,
                                  "the server's preparation needs a value of a later phase");
     }
@@ -544,6 +574,10 @@ static fedc_status emit(splitter *s, const fedc_node *n, int cx, fedc_node **out
     }
     case FEDC_NODE_BLOCK: /* its bindings are hoisted into the part's own block */
         return emit(s, n->a[0], cx, out);
+    case FEDC_NODE_LAMBDA:
+        if (i->open && (st = emit_captured(s, n, cx)) < 0) return st;
+        *out = fedc_node_clone(s->out, n);
+        break;
     default: *out = fedc_node_clone(s->out, n); break;
     }
     return *out ? FEDC_STATUS_OK : oom(s);
@@ -666,7 +700,7 @@ static fedc_status build(splitter *s, const fedc_node *fn) {
         lambda2(s, "client_data", data_t, "broadcast", bc_out_t,
                 with_bindings(s, CTX_CLIENT, list_struct(s, &s->client_out))),
         lambda2(s, "intermediate_state", inter_t, "client_results", client_t,
-                list_struct(s, &s->aggregations)),
+                with_bindings(s, CTX_AGGREGATE, list_struct(s, &s->aggregations))),
         lambda2(s, "intermediate_state", inter_t, "aggregates", agg_t,
                 with_bindings(s, CTX_RESULT, result)),
     };

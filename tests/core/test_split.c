@@ -262,6 +262,33 @@ TEST(split_keeps_federated_aggregate_functions_at_the_aggregation) {
     fedc_comp_destroy(c);
 }
 
+/* Functions that use local let bindings take them along into the part they go to: the client
+ * work, and the aggregation (zero, accumulate, report). */
+TEST(split_copies_local_bindings_into_the_parts_that_use_them) {
+    fedc_comp *c = parse_checked(
+        ctx, "main = (c: {float32}@CLIENTS) ->\n"
+             "  (let k = 2.0, z = mul(k, 0.5)\n"
+             "   in <federated_sum(federated_map(<(x: float32 -> mul(x, k)), c>)),\n"
+             "       federated_aggregate(<c, z, (a: float32, x: float32 -> add(a, mul(x, k))),\n"
+             "           (a: float32, b: float32 -> add(a, b)), (a: float32 -> sub(a, z))>)>)\n");
+    float x[3] = {1.0f, -2.5f, 8.0f};
+    fedc_value *arg = clients_f(ctx, 3, x);
+    expect_split_matches(ctx, c, arg);
+    fedc_comp *daf;
+    ASSERT_OK(fedc_comp_split_daf(ctx, c, "main", &daf));
+    char *text;
+    ASSERT_OK(fedc_node_print(ctx, fedc_comp_lookup(daf, "client_work")->node, &text));
+    ASSERT_CONTAINS(text, "let k = 2.0 in");
+    fedc_free(text);
+    ASSERT_OK(
+        fedc_node_print(ctx, fedc_comp_lookup(daf, "client_to_server_aggregation")->node, &text));
+    ASSERT_CONTAINS(text, "let k = 2.0, z = mul(k, 0.5) in");
+    fedc_free(text);
+    fedc_comp_destroy(daf);
+    fedc_value_release(arg);
+    fedc_comp_destroy(c);
+}
+
 /* No clients involved at all: everything is server preparation and result. */
 TEST(split_of_a_server_only_computation) {
     fedc_comp *c = parse_checked(
@@ -447,6 +474,10 @@ TEST(split_refuses_what_it_cannot_cut) {
                    "main = (c: {float32}@CLIENTS) ->\n"
                    "  (let a = federated_sum(c), b = (let a = federated_max(c) in a) in a)\n",
                    FEDC_STATUS_UNSUPPORTED, "'a' is bound twice");
+    expect_refused(ctx,
+                   "main = (c: {float32}@CLIENTS) -> (let f = ( -> federated_sum(c)) in f())\n",
+                   FEDC_STATUS_UNSUPPORTED,
+                   "1:62: a function uses 'c', a placed value of the computation being split");
     expect_refused(ctx,
                    "client_work = (x: float32 -> x)\n"
                    "main = (c: {float32}@CLIENTS) -> federated_sum(c)\n",
