@@ -370,14 +370,15 @@ fedc_status fedc_comp_lower_aggregates(fedc_ctx *ctx, const fedc_comp *comp, fed
  * Run in this order (fedc_daf_run does), they compute what `name` computes, with the same
  * arithmetic in the same order. A placed value bound by a let is computed once, in the part
  * of its phase, and handed on; a local (unplaced) let is copied into each part that uses it.
- * Errors, each naming the place
- * (`LINE:COL: ...`): UNSUPPORTED for what the form cannot express — an aggregate sent back to the
- * clients (a second round), a value placed at CLIENTS that reaches the result without an
- * aggregation, federated_select, a parameter that is not placed, a call of another federated
- * definition (write it in place), a function that uses a placed value of the computation, a let
- * name bound twice, a name that the form's parts use (server_state, broadcast_input, client_data,
- * broadcast, intermediate_state, client_results, aggregates, and the part names); NOT_FOUND (no
- * such definition), INVALID_ARGUMENT (unchecked), OUT_OF_MEMORY. The caller destroys *out. */
+ * Errors, each naming the place (`LINE:COL: ...`): UNSUPPORTED for what the form cannot express —
+ * an aggregate sent back to the clients (a second round), a value placed at CLIENTS that reaches
+ * the result without an aggregation, federated_select, a parameter that is not placed, a call of
+ * another federated definition (write it in place), a function that uses a placed value of the
+ * computation, a let name bound twice, a name that the form's parts use (server_state,
+ * broadcast_input, client_data, broadcast, intermediate_state, client_results, aggregates, and the
+ * part names); NOT_FOUND (no such definition), INVALID_ARGUMENT (unchecked), OUT_OF_MEMORY. The
+ * caller destroys *out. Thread safety: only reads `checked`, so splits of one checked module may
+ * run in parallel. */
 fedc_status fedc_comp_split_daf(fedc_ctx *ctx, const fedc_comp *checked, const char *name,
                                 fedc_comp **out);
 

@@ -48,7 +48,8 @@ fedc_status fedc_value_tensor(fedc_ctx *ctx, const fedc_tensor *t, fedc_value **
  * its result in a fedc_tensor_alloc'd tensor and hands it over): t must own its data
  * (fedc_tensor_alloc / fedc_tensor_clone) and be contiguous; on success *t is left empty (as
  * after fedc_tensor_free), on error it is untouched and still the caller's. Errors:
- * INVALID_ARGUMENT for a view or a non-contiguous tensor, OUT_OF_MEMORY. */
+ * INVALID_ARGUMENT for a view or a non-contiguous tensor, OUT_OF_MEMORY. Thread-safe on distinct
+ * tensors (native functions call it from the executor's workers). */
 fedc_status fedc_value_tensor_take(fedc_ctx *ctx, fedc_tensor *t, fedc_value **out);
 /* names may be NULL or have NULL entries (unnamed). */
 fedc_status fedc_value_struct(fedc_ctx *ctx, size_t n, fedc_value *const *items,
