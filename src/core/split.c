@@ -78,7 +78,6 @@ typedef struct list {
 
 typedef struct splitter {
     fedc_ctx *ctx;
-    const fedc_comp *in;
     fedc_comp *out;
     fedc_arena *tmp;
     info *infos; /* open addressing on the node pointer */
@@ -510,8 +509,10 @@ static fedc_status emit_captured(splitter *s, const fedc_node *n, int cx) {
     return st;
 }
 
-/* What a node of phase ph becomes in part cx when it is not copied as it is: a cut, a refusal,
- * or 0 (copy it). */
+/* The copy of n in part cx (*out, in the output module): a node of an earlier phase becomes a
+ * reference to what an earlier part hands on (a cut: a broadcast, an aggregation, intermediate
+ * state), one that cannot be in cx is refused with its position, the rest is copied with its
+ * children copied the same way. */
 static fedc_status emit(splitter *s, const fedc_node *n, int cx, fedc_node **out) {
     *out = NULL;
     const info *i = get(s, n);
@@ -773,7 +774,6 @@ fedc_status fedc_comp_split_daf(fedc_ctx *ctx, const fedc_comp *checked, const c
     splitter s;
     memset(&s, 0, sizeof s);
     s.ctx = ctx;
-    s.in = checked;
     fedc_status st = fedc_arena_create(ctx, 0, &s.tmp);
     if (st < 0) return st;
     if ((st = fedc_comp_create(ctx, &s.out)) < 0) goto done;
