@@ -388,6 +388,40 @@ fedc_node *fedc_node_clone(fedc_comp *comp, const fedc_node *node);
  * written), naming the place; OUT_OF_MEMORY. The caller destroys *out. */
 fedc_status fedc_comp_lower_aggregates(fedc_ctx *ctx, const fedc_comp *comp, fedc_comp **out);
 
+/* Splits one round of a federated computation into TFF's DistributeAggregateForm
+ * (tff.backends.mapreduce.DistributeAggregateForm; part names and roles as TFF documents them).
+ * Definition `name` of the checked module must be a lambda whose parameters are each placed at
+ * SERVER (the server's state and inputs) or at CLIENTS (their data), and whose result is at the
+ * SERVER (or a struct of such). The new, checked module *out holds the definitions before
+ * `name` unchanged, then:
+ *
+ *   daf_inputs                   (the original's parameters -> <server_state=<the SERVER ones>,
+ *                                  client_data=<the CLIENTS ones>>): how its argument is dealt
+ *   server_prepare               (server_state: <...> -> <broadcast_input=<B...>,
+ *                                  intermediate_state=<T...>>)            SERVER only
+ *   server_to_client_broadcast   (broadcast_input: <B...> -> <federated_broadcast(each)>)
+ *   client_work                  (client_data: <...>, broadcast: <C@CLIENTS...> ->
+ *                                  <values to aggregate, each {A}@CLIENTS>)  CLIENTS only
+ *   client_to_server_aggregation (intermediate_state: <T...>, client_results: <...> ->
+ *                                  <one aggregation intrinsic each>)
+ *   server_result                (intermediate_state: <T...>, aggregates: <...> -> the original's
+ *                                  result)                                 SERVER only
+ *
+ * Run in this order (fedc_daf_run does), they compute what `name` computes, with the same
+ * arithmetic in the same order. A placed value bound by a let is computed once, in the part
+ * of its phase, and handed on; a local (unplaced) let is copied into each part that uses it.
+ * Errors, each naming the place (`LINE:COL: ...`): UNSUPPORTED for what the form cannot express —
+ * an aggregate sent back to the clients (a second round), a value placed at CLIENTS that reaches
+ * the result without an aggregation, federated_select, a parameter that is not placed, a call of
+ * another federated definition (write it in place), a function that uses a placed value of the
+ * computation, a let name bound twice, a name that the form's parts use (server_state,
+ * broadcast_input, client_data, broadcast, intermediate_state, client_results, aggregates, and the
+ * part names); NOT_FOUND (no such definition), INVALID_ARGUMENT (unchecked), OUT_OF_MEMORY. The
+ * caller destroys *out. Thread safety: only reads `checked`, so splits of one checked module may
+ * run in parallel. */
+fedc_status fedc_comp_split_daf(fedc_ctx *ctx, const fedc_comp *checked, const char *name,
+                                fedc_comp **out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -44,6 +44,13 @@ typedef struct fedc_sequence_source {
 /* Constructors: each returns a new value with one reference into *out (release it), or
  * OUT_OF_MEMORY (*out NULL). Items and members are retained, not copied; tensors are copied. */
 fedc_status fedc_value_tensor(fedc_ctx *ctx, const fedc_tensor *t, fedc_value **out);
+/* A tensor value that takes over `t`'s memory instead of copying it (a native function builds
+ * its result in a fedc_tensor_alloc'd tensor and hands it over): t must own its data
+ * (fedc_tensor_alloc / fedc_tensor_clone) and be contiguous; on success *t is left empty (as
+ * after fedc_tensor_free), on error it is untouched and still the caller's. Errors:
+ * INVALID_ARGUMENT for a view or a non-contiguous tensor, OUT_OF_MEMORY. Thread-safe on distinct
+ * tensors (native functions call it from the executor's workers). */
+fedc_status fedc_value_tensor_take(fedc_ctx *ctx, fedc_tensor *t, fedc_value **out);
 /* names may be NULL or have NULL entries (unnamed). */
 fedc_status fedc_value_struct(fedc_ctx *ctx, size_t n, fedc_value *const *items,
                               const char *const *names, fedc_value **out);
@@ -141,11 +148,16 @@ typedef struct fedc_exec_opts {
     const fedc_native *natives;
     size_t nnatives;
     /* NULL: the reference executor (sequential). A pool: the threaded executor. federated_map
-     * runs clients on the pool's threads, a window of `window` clients at a time (0: 4 per
+     * runs clients on the pool's threads, a window of `window` clients at a time (0: 32 per
      * thread), and a federated_sum / mean / min / max of a federated_map, or a
      * federated_aggregate whose first argument is a federated_map, folds each window's
      * results in client-index order as it completes, so only a window of results is held and
      * the results are bit-identical to the reference executor's for any number of threads.
+     * Streamed the same way: federated_weighted_mean(<federated_map(<f, X>),
+     * federated_map(<g, X>)>) over one X (X itself a federated_map included: the weighted mean
+     * of one map's fields), and a let-bound federated_map whose every use is a sum / mean /
+     * min / max / weighted mean / federated_aggregate of it or of a federated_map over it (one
+     * pass over the clients feeds all of them).
      * Closures, natives and lazy sequences are then shared between threads (reference counts
      * are atomic; native functions must be thread-safe). */
     fedc_pool *pool;
@@ -167,6 +179,19 @@ fedc_exec_opts fedc_exec_opts_default(void);
  * ("federated_map: client 3: ..."). */
 fedc_status fedc_exec_run(fedc_ctx *ctx, const fedc_comp *comp, const char *name, fedc_value *arg,
                           const fedc_exec_opts *opts, fedc_value **out);
+
+/* Runs a module made by fedc_comp_split_daf on `arg` (the argument of the computation that was
+ * split; NULL when it takes none) with the executor and `opts`: daf_inputs, server_prepare,
+ * server_to_client_broadcast, client_work, client_to_server_aggregation and server_result in
+ * turn, each part's result handed to the next, as a deployment would across server and
+ * clients. The result equals fedc_exec_run of the original on the same argument, bit for bit
+ * (the same operations in the same client order), on the reference and the threaded executor;
+ * client results are held between client_work and the aggregation (this runner does not stream
+ * them). opts->num_clients 0 takes the count from arg. Errors: those of fedc_exec_run, prefixed
+ * with the part that failed ("client_work: federated_map: client 3: ..."), INVALID_ARGUMENT when
+ * a part is missing. Thread safety: as fedc_exec_run. */
+fedc_status fedc_daf_run(fedc_ctx *ctx, const fedc_comp *daf, fedc_value *arg,
+                         const fedc_exec_opts *opts, fedc_value **out);
 
 #ifdef __cplusplus
 }

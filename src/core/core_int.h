@@ -198,6 +198,15 @@ fedc_value *fedc__value_new(fedc_value_kind kind, size_t n);
  * tensors and structs of tensors (new references). */
 fedc_status fedc__value_binary(fedc_ctx *ctx, fedc_binary_op op, const fedc_value *a,
                                const fedc_value *b, fedc_value **out);
+/* *acc = op(*acc, b) (op not a comparison) with fedc__value_binary's arithmetic, in place when
+ * *acc (or a part of it) is held by no one else, else into a new value that replaces *acc (the
+ * old reference released). On error *acc stays a valid value the caller releases. */
+fedc_status fedc__value_accumulate(fedc_ctx *ctx, fedc_binary_op op, fedc_value **acc,
+                                   const fedc_value *b);
+/* An owned, contiguous tensor of dtype and shape whose elements are NOT initialized: for results
+ * an operation writes in full (elementwise kernels, casts). Errors: OUT_OF_MEMORY. */
+fedc_status fedc__tensor_alloc_output(fedc_ctx *ctx, fedc_tensor *out, fedc_dtype dtype,
+                                      const fedc_shape *shape);
 fedc_status fedc__value_scale(fedc_ctx *ctx, const fedc_value *a, double s, fedc_value **out);
 fedc_status fedc__value_divide(fedc_ctx *ctx, const fedc_value *a, double d, fedc_value **out);
 
@@ -210,7 +219,22 @@ typedef struct fedc__exec {
     fedc_ctx *ctx;
     const fedc_comp *comp;
     fedc_exec_opts opts;
+    /* One slot per definition of comp (NULL: no cache): the value of a literal or lambda
+     * definition once evaluated, so a client's work that names a constant vector shares it
+     * instead of copying it per call. Values are immutable, so sharing is safe; slots are set
+     * by compare-and-swap because the threaded executor's workers share them. */
+    fedc_value *_Atomic *def_cache;
+    /* Results of aggregations already computed while a let-bound federated_map streamed
+     * (exec_stream.c), found by their call node when evaluation reaches them; NULL: none. */
+    struct fedc__fused *fused;
 } fedc__exec;
+
+/* One precomputed aggregation: `call` evaluates to `value`. */
+typedef struct fedc__fused {
+    const fedc_node *call;
+    fedc_value *value;
+    struct fedc__fused *next;
+} fedc__fused;
 
 fedc_status fedc__exec_eval(fedc__exec *ex, fedc__env *env, const fedc_node *n, fedc_value **out);
 /* Calls a function value on arg (arg may be NULL). */
@@ -236,6 +260,17 @@ typedef fedc_status (*fedc__client_sink)(fedc__exec *ex, void *user, size_t i, f
 fedc_status fedc__exec_map_clients(fedc__exec *ex, fedc_intrinsic in, fedc_value *fn, fedc_value *v,
                                    size_t n, fedc__client_sink sink, void *user);
 
+/* One client's work on a worker thread: *out from the client's member x (NULL for
+ * federated_eval), with ex the worker's executor (its own ctx). */
+typedef fedc_status (*fedc__client_work)(fedc__exec *ex, void *user, fedc_value *x,
+                                         fedc_value **out);
+
+/* fedc__exec_map_clients with any per-client work in place of applying one function (the
+ * streaming paths compute several values per client in one pass). */
+fedc_status fedc__exec_work_clients(fedc__exec *ex, fedc_intrinsic in, fedc__client_work work,
+                                    void *work_user, fedc_value *v, size_t n,
+                                    fedc__client_sink sink, void *user);
+
 /* With a pool: federated_sum / mean / min / max applied to a federated_map call node `n`, or
  * federated_aggregate(<federated_map(...), zero, accumulate, merge, report>), folded as the map
  * streams. Sets *done false (and does nothing) when the call has another
@@ -245,6 +280,18 @@ fedc_status fedc__store_result(fedc__exec *ex, void *user, size_t i, fedc_value 
 
 fedc_status fedc__exec_fused_aggregate(fedc__exec *ex, fedc__env *env, const fedc_node *n,
                                        bool *done, fedc_value **out);
+
+/* The threaded executor's streaming of shapes beyond one aggregation of one map (exec_stream.c):
+ * federated_weighted_mean(<federated_map(<f, X>), federated_map(<g, X>)>) over one X (X itself
+ * a federated_map streams through too), as a call `n` (*done false when n has another shape);
+ * and a let binding `names[i]` of block `b` bound to a federated_map whose every use is an
+ * aggregation of it or of a map over it: the map streams once into all those aggregations,
+ * whose results go on ex->fused (the caller binds the name to a placeholder, as nothing reads
+ * it, and pops ex->fused back to what it was after the block). *done false: evaluate as usual. */
+fedc_status fedc__exec_stream_weighted_mean(fedc__exec *ex, fedc__env *env, const fedc_node *n,
+                                            bool *done, fedc_value **out);
+fedc_status fedc__exec_stream_binding(fedc__exec *ex, fedc__env *env, const fedc_node *b, size_t i,
+                                      bool *done);
 
 fedc_status fedc__exec_builtin(fedc__exec *ex, const fedc_node *call, const char *name,
                                fedc_value *arg, fedc_value **out);

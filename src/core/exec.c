@@ -2,6 +2,7 @@
  * values, the oracle for faster executors. Clarity over speed; it must stay deterministic
  * (clients are visited in index order) and must not use threads.
  */
+#include <assert.h>
 #include <string.h>
 
 #include "core/core_int.h"
@@ -20,6 +21,27 @@ static fedc_status kind_error(fedc__exec *ex, const fedc_node *n, const char *wa
 
 static const fedc_def *find_def(const fedc_comp *comp, const char *name) {
     return fedc_comp_lookup(comp, name);
+}
+
+/* The value of definition d: from the run's cache when d is a constant (a literal, or a lambda,
+ * which closes over nothing at the top level), else evaluated afresh. */
+static fedc_status eval_def(fedc__exec *ex, const fedc_def *d, fedc_value **out) {
+    fedc_node_kind k = d->node->kind;
+    if (!ex->def_cache || (k != FEDC_NODE_LITERAL && k != FEDC_NODE_LAMBDA))
+        return fedc__exec_eval(ex, NULL, d->node, out);
+    fedc_value *_Atomic *slot = &ex->def_cache[d - ex->comp->defs];
+    fedc_value *cached = atomic_load(slot);
+    if (cached) {
+        *out = fedc_value_retain(cached);
+        return FEDC_STATUS_OK;
+    }
+    fedc_status st = fedc__exec_eval(ex, NULL, d->node, out);
+    if (st < 0) return st;
+    fedc_value *expected = NULL;
+    fedc_value_retain(*out); /* the cache's reference */
+    if (!atomic_compare_exchange_strong(slot, &expected, *out))
+        fedc_value_release(*out); /* another worker cached its own equal value first */
+    return FEDC_STATUS_OK;
 }
 
 fedc_status fedc__exec_apply(fedc__exec *ex, fedc_value *fn, fedc_value *arg, fedc_value **out) {
@@ -64,13 +86,52 @@ fedc_status fedc__exec_apply(fedc__exec *ex, fedc_value *fn, fedc_value *arg, fe
     return st;
 }
 
+/* A builtin called on an unnamed struct of at most 4 arguments, `add(x, y)`: the struct is
+ * built on the stack, not allocated, since builtins read their arguments' items and keep none
+ * of the struct itself (in a client's work this saved two allocations per call). */
+static fedc_status eval_builtin_args(fedc__exec *ex, fedc__env *env, const fedc_node *n,
+                                     fedc_value **out) {
+    const fedc_node *s = n->a[1];
+    fedc_value *items[4] = {NULL};
+    fedc_status st = FEDC_STATUS_OK;
+    for (size_t i = 0; i < s->n && st >= 0; i++)
+        st = fedc__exec_eval(ex, env, s->items[i], &items[i]);
+    if (st >= 0) {
+        fedc_value args;
+        memset(&args, 0, sizeof args);
+        args.refs = 1;
+        args.kind = FEDC_VALUE_STRUCT;
+        args.n = s->n;
+        args.items = items;
+        st = fedc__exec_builtin(ex, n, n->a[0]->name, &args, out);
+        assert(args.refs == 1); /* a builtin that kept its argument struct would dangle */
+    }
+    for (size_t i = 0; i < s->n; i++)
+        fedc_value_release(items[i]);
+    return st;
+}
+
+static bool unnamed(const fedc_node *s) {
+    for (size_t i = 0; s->names && i < s->n; i++)
+        if (s->names[i]) return false;
+    return true;
+}
+
 static fedc_status eval_call(fedc__exec *ex, fedc__env *env, const fedc_node *n, fedc_value **out) {
     fedc_value *arg = NULL;
     bool done = false;
+    for (const fedc__fused *f = ex->fused; f; f = f->next)
+        if (f->call == n) { /* computed while a let-bound map streamed */
+            *out = fedc_value_retain(f->value);
+            return FEDC_STATUS_OK;
+        }
     fedc_status st = fedc__exec_fused_aggregate(ex, env, n, &done, out); /* only with a pool */
     if (done || st < 0) return st;
-    if (n->a[1] && (st = fedc__exec_eval(ex, env, n->a[1], &arg)) < 0) return st;
     const fedc_node *fn = n->a[0];
+    if (fn->kind == FEDC_NODE_BUILTIN && n->a[1] && n->a[1]->kind == FEDC_NODE_STRUCT &&
+        n->a[1]->n <= 4 && unnamed(n->a[1]))
+        return eval_builtin_args(ex, env, n, out);
+    if (n->a[1] && (st = fedc__exec_eval(ex, env, n->a[1], &arg)) < 0) return st;
     if (fn->kind == FEDC_NODE_INTRINSIC) {
         st = fedc__exec_intrinsic(ex, n, fn->intrinsic, arg, out);
     } else if (fn->kind == FEDC_NODE_BUILTIN) {
@@ -83,6 +144,40 @@ static fedc_status eval_call(fedc__exec *ex, fedc__env *env, const fedc_node *n,
         }
     }
     fedc_value_release(arg);
+    return st;
+}
+
+/* let names[i] = items[i] ... in a[0]. With a pool, a binding to a federated_map that only
+ * aggregations use is streamed into them instead (fedc__exec_stream_binding): the name is then
+ * bound to an empty placeholder that nothing reads. */
+static fedc_status eval_block(fedc__exec *ex, fedc__env *env, const fedc_node *n,
+                              fedc_value **out) {
+    fedc_status st = FEDC_STATUS_OK;
+    fedc__fused *mark = ex->fused;
+    if (env) env->refs++;
+    fedc__env *cur = env;
+    for (size_t i = 0; i < n->n && st >= 0; i++) {
+        fedc_value *v = NULL;
+        bool streamed = false;
+        if (ex->opts.pool && (st = fedc__exec_stream_binding(ex, cur, n, i, &streamed)) >= 0 &&
+            streamed && !(v = fedc__value_new(FEDC_VALUE_STRUCT, 0)))
+            st = oom(ex, n);
+        if (st >= 0 && !streamed) st = fedc__exec_eval(ex, cur, n->items[i], &v);
+        if (st < 0) break;
+        fedc__env *e = fedc__env_push(cur, n->names[i], v);
+        fedc_value_release(v);
+        fedc__env_release(cur);
+        cur = e;
+        if (!e) st = oom(ex, n);
+    }
+    if (st >= 0) st = fedc__exec_eval(ex, cur, n->a[0], out);
+    fedc__env_release(cur);
+    while (ex->fused != mark) { /* the streamed aggregations belong to this block */
+        fedc__fused *f = ex->fused;
+        ex->fused = f->next;
+        fedc_value_release(f->value);
+        fedc_free(f);
+    }
     return st;
 }
 
@@ -100,7 +195,7 @@ fedc_status fedc__exec_eval(fedc__exec *ex, fedc__env *env, const fedc_node *n, 
         if (!d)
             return fedc__node_errorf(ex->ctx, n, FEDC_STATUS_NOT_FOUND, "unknown name '%s'",
                                      n->name);
-        return fedc__exec_eval(ex, NULL, d->node, out);
+        return eval_def(ex, d, out);
     }
     case FEDC_NODE_SELECTION: {
         fedc_value *s;
@@ -150,25 +245,7 @@ fedc_status fedc__exec_eval(fedc__exec *ex, fedc__env *env, const fedc_node *n, 
         *out = v;
         return FEDC_STATUS_OK;
     }
-    case FEDC_NODE_BLOCK: {
-        if (env) env->refs++;
-        fedc__env *cur = env;
-        for (size_t i = 0; i < n->n; i++) {
-            fedc_value *v;
-            if ((st = fedc__exec_eval(ex, cur, n->items[i], &v)) < 0) {
-                fedc__env_release(cur);
-                return st;
-            }
-            fedc__env *e = fedc__env_push(cur, n->names[i], v);
-            fedc_value_release(v);
-            fedc__env_release(cur);
-            if (!e) return oom(ex, n);
-            cur = e;
-        }
-        st = fedc__exec_eval(ex, cur, n->a[0], out);
-        fedc__env_release(cur);
-        return st;
-    }
+    case FEDC_NODE_BLOCK: return eval_block(ex, env, n, out);
     case FEDC_NODE_LITERAL: return fedc_value_tensor(ex->ctx, &n->literal, out);
     case FEDC_NODE_DATA:
         if (!ex->opts.resolve_data)
@@ -223,18 +300,12 @@ static int64_t count_clients(const fedc_value *v) {
     return -1;
 }
 
-fedc_status fedc_exec_run(fedc_ctx *ctx, const fedc_comp *comp, const char *name, fedc_value *arg,
-                          const fedc_exec_opts *opts, fedc_value **out) {
-    *out = NULL;
-    const fedc_def *d = fedc_comp_lookup(comp, name);
-    if (!d) return fedc_ctx_errorf(ctx, FEDC_STATUS_NOT_FOUND, "no definition '%s'", name);
-    if (!d->node->type)
-        return fedc_ctx_errorf(ctx, FEDC_STATUS_INVALID_ARGUMENT,
-                               "'%s' is not checked (call fedc_comp_check first)", name);
-    fedc__exec ex = {ctx, comp, opts ? *opts : fedc_exec_opts_default()};
-    if (ex.opts.num_clients <= 0) ex.opts.num_clients = count_clients(arg);
+/* fedc_exec_run's evaluation of definition d on arg. */
+static fedc_status run_def(fedc__exec *ex, const fedc_def *d, fedc_value *arg, fedc_value **out) {
+    fedc_ctx *ctx = ex->ctx;
+    const char *name = d->name;
     fedc_value *v;
-    fedc_status st = fedc__exec_eval(&ex, NULL, d->node, &v);
+    fedc_status st = fedc__exec_eval(ex, NULL, d->node, &v);
     if (st < 0) return st;
     if (v->kind == FEDC_VALUE_FUNCTION) {
         bool wants = d->node->type->param != NULL;
@@ -248,7 +319,7 @@ fedc_status fedc_exec_run(fedc_ctx *ctx, const fedc_comp *comp, const char *name
             return fedc_ctx_prefixf(ctx, "the argument of '%s'", name);
         }
         fedc_value *r;
-        st = fedc__exec_apply(&ex, v, arg, &r);
+        st = fedc__exec_apply(ex, v, arg, &r);
         fedc_value_release(v);
         if (st < 0) return st;
         /* mapped sequences refer to the module: read them before it can be destroyed */
@@ -263,5 +334,24 @@ fedc_status fedc_exec_run(fedc_ctx *ctx, const fedc_comp *comp, const char *name
     }
     st = fedc__value_materialize(ctx, v, out);
     fedc_value_release(v);
+    return st;
+}
+
+fedc_status fedc_exec_run(fedc_ctx *ctx, const fedc_comp *comp, const char *name, fedc_value *arg,
+                          const fedc_exec_opts *opts, fedc_value **out) {
+    *out = NULL;
+    const fedc_def *d = fedc_comp_lookup(comp, name);
+    if (!d) return fedc_ctx_errorf(ctx, FEDC_STATUS_NOT_FOUND, "no definition '%s'", name);
+    if (!d->node->type)
+        return fedc_ctx_errorf(ctx, FEDC_STATUS_INVALID_ARGUMENT,
+                               "'%s' is not checked (call fedc_comp_check first)", name);
+    fedc__exec ex = {ctx, comp, opts ? *opts : fedc_exec_opts_default(), NULL, NULL};
+    if (ex.opts.num_clients <= 0) ex.opts.num_clients = count_clients(arg);
+    /* without memory for the cache the run just evaluates constants each time */
+    ex.def_cache = fedc_calloc(comp->ndefs ? comp->ndefs : 1, sizeof *ex.def_cache);
+    fedc_status st = run_def(&ex, d, arg, out);
+    for (size_t i = 0; ex.def_cache && i < comp->ndefs; i++)
+        fedc_value_release(atomic_load(&ex.def_cache[i]));
+    fedc_free(ex.def_cache);
     return st;
 }

@@ -3,6 +3,8 @@
  * has none: where, logical_not, norms). Results are new values; inputs are never modified.
  */
 #include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/core_int.h"
@@ -40,6 +42,54 @@ static fedc_status new_tensor(const bx *b, fedc_dtype dt, const fedc_shape *shap
     }
     *out = v;
     return FEDC_STATUS_OK;
+}
+
+/* A new tensor value of dtype/shape whose elements are left unset, for an operation that writes
+ * every one of them. */
+static fedc_status new_output(const bx *b, fedc_dtype dt, const fedc_shape *shape,
+                              fedc_value **out) {
+    fedc_value *v = fedc__value_new(FEDC_VALUE_TENSOR, 0);
+    if (!v) return oom(b);
+    fedc_status st = fedc__tensor_alloc_output(b->ex->ctx, &v->tensor, dt, shape);
+    if (st < 0) {
+        fedc_value_release(v);
+        return st;
+    }
+    *out = v;
+    return FEDC_STATUS_OK;
+}
+
+/* The builtins that map onto one tensor-layer operation, by name, sorted for bsearch (the names
+ * are the tensor layer's own, copied once). A client's work calls builtins in its inner loop,
+ * where comparing the name with every operation's in turn showed up in profiles. */
+typedef enum op_family { FAMILY_BINARY, FAMILY_UNARY } op_family;
+
+typedef struct op_entry {
+    const char *name;
+    op_family family;
+    int op;
+} op_entry;
+
+static op_entry g_ops[FEDC_BINARY_OP_COUNT + FEDC_UNARY_OP_COUNT];
+static size_t g_nops;
+static pthread_once_t g_ops_once = PTHREAD_ONCE_INIT;
+
+static int op_entry_cmp(const void *a, const void *b) {
+    return strcmp(((const op_entry *)a)->name, ((const op_entry *)b)->name);
+}
+
+static void build_ops(void) {
+    for (int op = 0; op < FEDC_BINARY_OP_COUNT; op++)
+        g_ops[g_nops++] = (op_entry){fedc_binary_op_name((fedc_binary_op)op), FAMILY_BINARY, op};
+    for (int op = 0; op < FEDC_UNARY_OP_COUNT; op++)
+        g_ops[g_nops++] = (op_entry){fedc_unary_op_name((fedc_unary_op)op), FAMILY_UNARY, op};
+    qsort(g_ops, g_nops, sizeof g_ops[0], op_entry_cmp);
+}
+
+static const op_entry *find_op(const char *name) {
+    pthread_once(&g_ops_once, build_ops);
+    op_entry key = {name, FAMILY_BINARY, 0};
+    return bsearch(&key, g_ops, g_nops, sizeof g_ops[0], op_entry_cmp);
 }
 
 /* Contiguous copy of t broadcast to shape (for loops that index flat). */
@@ -126,22 +176,21 @@ fedc_status fedc__exec_builtin(fedc__exec *ex, const fedc_node *call, const char
     fedc_ctx *ctx = ex->ctx;
     fedc_status st;
     if (!a) return bad(&b, "an argument");
-    for (int op = 0; op < FEDC_BINARY_OP_COUNT; op++)
-        if (strcmp(name, fedc_binary_op_name((fedc_binary_op)op)) == 0) {
-            if (!tensor_arg(a, 0, 2) || !tensor_arg(a, 1, 2)) return bad(&b, "two tensors");
-            return fedc__value_binary(ctx, (fedc_binary_op)op, a->items[0], a->items[1], out);
+    const op_entry *e = find_op(name);
+    if (e && e->family == FAMILY_BINARY) {
+        if (!tensor_arg(a, 0, 2) || !tensor_arg(a, 1, 2)) return bad(&b, "two tensors");
+        return fedc__value_binary(ctx, (fedc_binary_op)e->op, a->items[0], a->items[1], out);
+    }
+    if (e) {
+        const fedc_tensor *x = tensor_arg(a, 0, 1);
+        if (!x) return bad(&b, "a tensor");
+        if ((st = new_output(&b, x->dtype, &x->shape, out)) < 0) return st;
+        if ((st = fedc_tensor_unary(ctx, (fedc_unary_op)e->op, x, &(*out)->tensor)) < 0) {
+            fedc_value_release(*out);
+            *out = NULL;
         }
-    for (int op = 0; op < FEDC_UNARY_OP_COUNT; op++)
-        if (strcmp(name, fedc_unary_op_name((fedc_unary_op)op)) == 0) {
-            const fedc_tensor *x = tensor_arg(a, 0, 1);
-            if (!x) return bad(&b, "a tensor");
-            if ((st = new_tensor(&b, x->dtype, &x->shape, out)) < 0) return st;
-            if ((st = fedc_tensor_unary(ctx, (fedc_unary_op)op, x, &(*out)->tensor)) < 0) {
-                fedc_value_release(*out);
-                *out = NULL;
-            }
-            return st;
-        }
+        return st;
+    }
     if (strncmp(name, "reduce_", 7) == 0) {
         fedc_reduce_op op = FEDC_REDUCE_OP_COUNT;
         for (int k = 0; k < FEDC_REDUCE_OP_COUNT; k++)
@@ -182,7 +231,7 @@ fedc_status fedc__exec_builtin(fedc__exec *ex, const fedc_node *call, const char
     if (strcmp(name, "cast") == 0) {
         const fedc_tensor *x = tensor_arg(a, 0, 2), *like = tensor_arg(a, 1, 2);
         if (!x || !like) return bad(&b, "<tensor,tensor>");
-        if ((st = new_tensor(&b, like->dtype, &x->shape, out)) < 0) return st;
+        if ((st = new_output(&b, like->dtype, &x->shape, out)) < 0) return st;
         if ((st = fedc_tensor_cast(ctx, &(*out)->tensor, x)) < 0) {
             fedc_value_release(*out);
             *out = NULL;

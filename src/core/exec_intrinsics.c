@@ -107,11 +107,11 @@ static fedc_status fold(fedc__exec *ex, const fedc_node *call, fedc_intrinsic in
     }
     fedc_value *acc = fedc_value_retain(member(v, 0));
     for (size_t i = 1; i < n; i++) {
-        fedc_value *next;
-        fedc_status st = fedc__value_binary(ex->ctx, op, acc, member(v, i), &next);
-        fedc_value_release(acc);
-        if (st < 0) return client_error(ex, in, i, st);
-        acc = next;
+        fedc_status st = fedc__value_accumulate(ex->ctx, op, &acc, member(v, i));
+        if (st < 0) {
+            fedc_value_release(acc);
+            return client_error(ex, in, i, st);
+        }
     }
     *out = acc;
     return FEDC_STATUS_OK;

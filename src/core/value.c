@@ -75,6 +75,20 @@ fedc_status fedc_value_tensor(fedc_ctx *ctx, const fedc_tensor *t, fedc_value **
     return FEDC_STATUS_OK;
 }
 
+fedc_status fedc_value_tensor_take(fedc_ctx *ctx, fedc_tensor *t, fedc_value **out) {
+    *out = NULL;
+    if (!t->owned || t->data != t->owned || !fedc_tensor_is_contiguous(t))
+        return fedc_ctx_errorf(ctx, FEDC_STATUS_INVALID_ARGUMENT,
+                               "fedc_value_tensor_take needs a contiguous tensor that owns its "
+                               "data (from fedc_tensor_alloc or fedc_tensor_clone)");
+    fedc_value *v = fedc__value_new(FEDC_VALUE_TENSOR, 0);
+    if (!v) return oom(ctx, "a tensor value");
+    v->tensor = *t;
+    memset(t, 0, sizeof *t);
+    *out = v;
+    return FEDC_STATUS_OK;
+}
+
 static fedc_status with_items(fedc_ctx *ctx, fedc_value_kind kind, size_t n,
                               fedc_value *const *items, const char *what, fedc_value **out) {
     *out = NULL;

@@ -1,8 +1,48 @@
 /* value_math.c — arithmetic over whole values (tensors and structs of tensors, matched
- * field by field) for the executor's aggregations. Each result is a new value; inputs are never
- * modified, because values are shared.
+ * field by field) for the executor's aggregations. Each result is a new value and inputs are never
+ * modified, because values are shared; the one exception is fedc__value_accumulate, which writes
+ * over a running sum that no one else holds.
  */
 #include "core/core_int.h"
+
+fedc_status fedc__tensor_alloc_output(fedc_ctx *ctx, fedc_tensor *out, fedc_dtype dtype,
+                                      const fedc_shape *shape) {
+    size_t bytes = (size_t)fedc_shape_numel(shape) * fedc_dtype_size(dtype);
+    void *data = fedc_malloc(bytes ? bytes : 1);
+    if (!data)
+        return fedc_ctx_errorf(ctx, FEDC_STATUS_OUT_OF_MEMORY,
+                               "cannot allocate %zu bytes for a result tensor", bytes);
+    *out = fedc_tensor_view(dtype, shape, data);
+    out->owned = data;
+    return FEDC_STATUS_OK;
+}
+
+fedc_status fedc__value_accumulate(fedc_ctx *ctx, fedc_binary_op op, fedc_value **acc,
+                                   const fedc_value *b) {
+    fedc_value *a = *acc;
+    /* the only reference is ours, so nobody can see the update: write over the old sum with
+     * the same kernel fedc__value_binary would run, for the same bits */
+    if (atomic_load(&a->refs) == 1 && op < FEDC_BINARY_OP_EQUAL) {
+        const fedc_tensor *x = &a->tensor, *y = &b->tensor;
+        if (a->kind == FEDC_VALUE_TENSOR && b->kind == FEDC_VALUE_TENSOR && x->owned &&
+            x->data == x->owned && x->dtype == y->dtype && fedc_shape_equal(&x->shape, &y->shape) &&
+            fedc_tensor_is_contiguous(x))
+            return fedc_tensor_binary(ctx, op, x, y, &a->tensor);
+        if (a->kind == FEDC_VALUE_STRUCT && b->kind == FEDC_VALUE_STRUCT && a->n == b->n) {
+            for (size_t i = 0; i < a->n; i++) {
+                fedc_status st = fedc__value_accumulate(ctx, op, &a->items[i], b->items[i]);
+                if (st < 0) return st;
+            }
+            return FEDC_STATUS_OK;
+        }
+    }
+    fedc_value *next;
+    fedc_status st = fedc__value_binary(ctx, op, a, b, &next);
+    if (st < 0) return st;
+    fedc_value_release(a);
+    *acc = next;
+    return FEDC_STATUS_OK;
+}
 
 fedc_status fedc__value_binary(fedc_ctx *ctx, fedc_binary_op op, const fedc_value *a,
                                const fedc_value *b, fedc_value **out) {
@@ -15,7 +55,7 @@ fedc_status fedc__value_binary(fedc_ctx *ctx, fedc_binary_op op, const fedc_valu
         fedc_value *v = fedc__value_new(FEDC_VALUE_TENSOR, 0);
         if (!v) return fedc_ctx_errorf(ctx, FEDC_STATUS_OUT_OF_MEMORY, "out of memory for a value");
         fedc_dtype dt = op >= FEDC_BINARY_OP_EQUAL ? FEDC_DTYPE_BOOL : a->tensor.dtype;
-        if ((st = fedc_tensor_alloc(ctx, &v->tensor, dt, &shape)) < 0 ||
+        if ((st = fedc__tensor_alloc_output(ctx, &v->tensor, dt, &shape)) < 0 ||
             (st = fedc_tensor_binary(ctx, op, &a->tensor, &b->tensor, &v->tensor)) < 0) {
             fedc_value_release(v);
             return st;

@@ -88,14 +88,15 @@ TEST(threaded_generated_computations_match_reference_bitwise) {
     make_pools(ctx, pools);
     fedc_rng rng = FEDC_RNG(fedc_test_seed(), 0x7e5ad);
     char text[1024];
-    for (int trial = 0; trial < 60; trial++) {
+    for (int trial = 0; trial < 80; trial++) {
         int d = 1 + (int)fedc_rng_below(&rng, 5);
         size_t n = 1 + fedc_rng_below(&rng, 40);
         const char *agg = aggs[fedc_rng_below(&rng, 4)];
         const char *op = ops[fedc_rng_below(&rng, 5)];
         const char *un = unary[fedc_rng_below(&rng, 5)];
         float k = (float)fedc_rng_normal(&rng);
-        switch (trial % 5) {
+        bool with_server = trial % 8 == 1 || trial % 8 == 5;
+        switch (trial % 8) {
         case 0: /* an aggregation of a map: folded as it streams */
             snprintf(text, sizeof text,
                      "main = (x: {float32[%d]}@CLIENTS) -> %s(federated_map(<(v: float32[%d] -> "
@@ -123,6 +124,35 @@ TEST(threaded_generated_computations_match_reference_bitwise) {
                      "float32[%d] -> add(abs(reduce_sum(v)), 1.0)), x>)>)",
                      d, d, un, d);
             break;
+        case 5: /* a weighted mean of two maps over one zip: both streamed in one pass */
+            snprintf(text, sizeof text,
+                     "main = (x: {float32[%d]}@CLIENTS, s: float32@SERVER) -> "
+                     "(let z = federated_zip(<v=x, s=federated_broadcast(s)>) in "
+                     "federated_weighted_mean(<federated_map(<(p: <v=float32[%d], s=float32> -> "
+                     "%s(p.v, p.s)), z>), federated_map(<(p: <v=float32[%d], s=float32> -> "
+                     "add(abs(reduce_sum(p.v)), 1.0)), z>)>))",
+                     d, d, op, d);
+            break;
+        case 6: /* a weighted mean of the fields of one map (the map streams through) */
+            snprintf(text, sizeof text,
+                     "main = (x: {float32[%d]}@CLIENTS) -> federated_weighted_mean(<"
+                     "federated_map(<(p: <float32[%d],float32> -> p[0]), federated_map(<(v: "
+                     "float32[%d] -> <%s(v), add(abs(reduce_sum(v)), 0.5)>), x>)>), "
+                     "federated_map(<(p: <float32[%d],float32> -> p[1]), federated_map(<(v: "
+                     "float32[%d] -> <%s(v), add(abs(reduce_sum(v)), 0.5)>), x>)>)>)",
+                     d, d, d, un, d, d, un);
+            break;
+        case 7: /* a let-bound map used only by aggregations: streamed into all of them */
+            snprintf(text, sizeof text,
+                     "main = (x: {float32[%d]}@CLIENTS) -> (let k = %.9g, out = federated_map(<"
+                     "(v: float32[%d] -> %s(%s(v), k)), x>) in <%s(out), federated_sum("
+                     "federated_map(<(v: float32[%d] -> reduce_sum(v)), out>)), "
+                     "federated_weighted_mean(<out, federated_map(<(v: float32[%d] -> "
+                     "add(abs(reduce_max(v)), 1.0)), out>)>), federated_aggregate(<out, 0.0, "
+                     "(a: float32, v: float32[%d] -> add(a, reduce_mean(v))), (a: float32, b: "
+                     "float32 -> add(a, b)), (a: float32 -> mul(a, k))>)>)",
+                     d, (double)k, d, op, un, agg, d, d, d);
+            break;
         default: /* federated_aggregate of a map, and a nested mean of a mean */
             snprintf(text, sizeof text,
                      "main = (x: {float32[%d]}@CLIENTS) -> <federated_aggregate(<federated_map(<"
@@ -135,7 +165,7 @@ TEST(threaded_generated_computations_match_reference_bitwise) {
         }
         fedc_value *x = random_clients(ctx, &rng, n, d);
         fedc_value *arg = x;
-        if (trial % 5 == 1) {
+        if (with_server) {
             float sv = (float)fedc_rng_normal(&rng);
             fedc_shape s0 = FEDC_SHAPE0;
             fedc_tensor t = fedc_tensor_view(FEDC_DTYPE_FLOAT32, &s0, &sv);
@@ -326,7 +356,7 @@ static long long peak_bytes(fedc_ctx *ctx, fedc_comp *c, fedc_value *arg, fedc_p
     atomic_store(&g_live, 0);
     atomic_store(&g_peak, 0);
     fedc_allocator_set(&a);
-    fedc_status st = run_with(ctx, c, arg, pool, 0, NULL, out);
+    fedc_status st = run_with(ctx, c, arg, pool, 16, NULL, out); /* a window of 16 clients */
     fedc_allocator_set(NULL);
     ASSERT_OK(st);
     return atomic_load(&g_peak);
@@ -379,6 +409,81 @@ TEST(threaded_map_into_mean_holds_a_window_not_all_clients) {
     fedc_comp_destroy(c);
     fedc_value_release(clients);
     fedc_client_data_destroy(cd);
+}
+
+/* The shapes streamed beyond one aggregation of one map, each with clients making float32[1000]
+ * updates: the threaded executor's peak stays at a window of results whatever the clients. */
+TEST(threaded_streams_weighted_means_and_let_bound_maps_in_a_window) {
+    const int width = 1000;
+    static char text[24576];
+    int len = snprintf(text, sizeof text, "ones = float32([");
+    for (int k = 0; k < width; k++)
+        len += snprintf(text + len, sizeof text - (size_t)len, "%s1", k ? "," : "");
+    snprintf(text + len, sizeof text - (size_t)len,
+             "])\n"
+             "work = (x: float32 -> mul(ones, x))\n"
+             "pair = (x: float32 -> <u=mul(ones, x), w=add(abs(x), 1.0)>)\n"
+             /* weighted mean of two maps over one argument */
+             "two = (c: {float32}@CLIENTS) -> federated_weighted_mean(<federated_map(<work, c>), "
+             "federated_map(<(x: float32 -> add(abs(x), 1.0)), c>)>)\n"
+             /* weighted mean of the fields of one map */
+             "fields = (c: {float32}@CLIENTS) -> federated_weighted_mean(<"
+             "federated_map(<(p: <u=float32[%d],w=float32> -> p.u), federated_map(<pair, c>)>), "
+             "federated_map(<(p: <u=float32[%d],w=float32> -> p.w), federated_map(<pair, c>)>)>)\n"
+             /* a let-bound map used by several aggregations (FedAvg's shape) */
+             "bound = (c: {float32}@CLIENTS) -> (let out = federated_map(<pair, c>) in "
+             "<federated_weighted_mean(<federated_map(<(p: <u=float32[%d],w=float32> -> p.u), "
+             "out>), federated_map(<(p: <u=float32[%d],w=float32> -> p.w), out>)>), "
+             "federated_sum(federated_map(<(p: <u=float32[%d],w=float32> -> p.w), out>)), "
+             "federated_max(federated_map(<(p: <u=float32[%d],w=float32> -> p.u), out>))>)\n",
+             width, width, width, width, width, width);
+    fedc_comp *c;
+    ASSERT_OK(fedc_comp_parse(ctx, NULL, text, &c));
+    ASSERT_OK(fedc_comp_check(ctx, c));
+    fedc_pool *pool;
+    ASSERT_OK(fedc_pool_create(ctx, 4, &pool));
+    fedc_allocator hook = {t_malloc, t_realloc, t_free, NULL};
+    static const char *const defs[] = {"two", "fields", "bound"};
+    for (int d = 0; d < 3; d++) {
+        long long peak[2][2]; /* [executor][clients 100 or 400] */
+        for (int sz = 0; sz < 2; sz++) {
+            size_t n = sz ? 400 : 100;
+            fedc_value *items[400], *clients;
+            for (size_t i = 0; i < n; i++) {
+                float x = (float)i * 0.25f - 7.0f;
+                fedc_shape s0 = FEDC_SHAPE0;
+                fedc_tensor t = fedc_tensor_view(FEDC_DTYPE_FLOAT32, &s0, &x);
+                ASSERT_OK(fedc_value_tensor(ctx, &t, &items[i]));
+            }
+            ASSERT_OK(fedc_value_federated(ctx, FEDC_PLACEMENT_CLIENTS, false, n, items, &clients));
+            for (size_t i = 0; i < n; i++)
+                fedc_value_release(items[i]);
+            fedc_value *r[2];
+            for (int e = 0; e < 2; e++) {
+                fedc_exec_opts o = fedc_exec_opts_default();
+                o.pool = e ? pool : NULL;
+                o.window = 16;
+                atomic_store(&g_live, 0);
+                atomic_store(&g_peak, 0);
+                fedc_allocator_set(&hook);
+                fedc_status st = fedc_exec_run(ctx, c, defs[d], clients, &o, &r[e]);
+                fedc_allocator_set(NULL);
+                ASSERT_OK(st);
+                peak[e][sz] = atomic_load(&g_peak);
+            }
+            if (!fedc_value_equal(r[0], r[1])) FAIL("%s: threaded result differs", defs[d]);
+            fedc_value_release(r[0]);
+            fedc_value_release(r[1]);
+            fedc_value_release(clients);
+        }
+        /* the reference holds every client's 4000 bytes; the threaded one a window of 16 */
+        ASSERT_GT(peak[0][1], 400LL * width * 4);
+        ASSERT_LT(peak[1][0], 64LL * width * 4);
+        ASSERT_LT(peak[1][1], 64LL * width * 4);
+        ASSERT_LT(peak[1][1], peak[1][0] + 16LL * width); /* 4x the clients, same memory */
+    }
+    fedc_pool_destroy(pool);
+    fedc_comp_destroy(c);
 }
 
 typedef struct sweep_state {

@@ -1,7 +1,8 @@
 /* fuzz_comp_text.c — fuzz target for the Federated Core's text parser: any bytes must either
  * fail to parse with a message or give a module whose printed form parses back to an equal
- * module; parsed modules are also type-checked and, when they check, lowered. It must not leak
- * or crash on any input (abort() marks a broken round trip).
+ * module; parsed modules are also type-checked and, when they check, lowered and each of their
+ * first definitions split into the distribute-aggregate form (a refusal must say why). It must
+ * not leak or crash on any input (abort() marks a broken round trip).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -31,7 +32,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             if (fedc_comp_parse(ctx, "printed", printed, &again) < 0) abort();
             if (!fedc_comp_equal(comp, again)) abort();
         }
-        if (fedc_comp_check(ctx, comp) >= 0) fedc_comp_lower_aggregates(ctx, comp, &lowered);
+        if (fedc_comp_check(ctx, comp) >= 0) {
+            fedc_comp_lower_aggregates(ctx, comp, &lowered);
+            for (size_t i = 0; i < fedc_comp_ndefs(comp) && i < 8; i++) {
+                fedc_comp *split = NULL;
+                if (fedc_comp_split_daf(ctx, comp, fedc_comp_def(comp, i)->name, &split) < 0 &&
+                    !fedc_ctx_message(ctx)[0])
+                    abort();
+                fedc_comp_destroy(split);
+            }
+        }
     }
     /* the same bytes as one type */
     fedc_arena *arena;

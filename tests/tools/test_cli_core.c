@@ -169,6 +169,37 @@ TEST(fmt_writes_the_binary_form_that_check_run_and_fmt_read) {
     unlink(trunc);
 }
 
+TEST(fmt_split_prints_the_distribute_aggregate_form) {
+    ASSERT_EQ(fedc("fmt examples/analytics_threshold.fc --split main"), 0);
+    ASSERT_CONTAINS(g_out,
+                    "server_prepare = (server_state: <threshold=int32@SERVER> ->\n"
+                    "    <broadcast_input=<server_state.threshold>, intermediate_state=<>>)\n");
+    ASSERT_CONTAINS(g_out,
+                    "client_to_server_aggregation = (intermediate_state: <>, client_results: "
+                    "<{int32}@CLIENTS> ->\n    <federated_sum(client_results[0])>)\n");
+    ASSERT_CONTAINS(g_out, "server_result = (intermediate_state: <>, aggregates: <int32@SERVER> -> "
+                           "aggregates[0])\n");
+    /* what it prints is a module that checks */
+    char path[64];
+    temp_file(g_out, path, sizeof path);
+    ASSERT_EQ(fedc("check %s", path), 0);
+    ASSERT_CONTAINS(g_out,
+                    "client_work: (<client_data=<clients={<x=float32[784],y=int32>*}@CLIENTS>,"
+                    "broadcast=<int32@CLIENTS>> -> <{int32}@CLIENTS>)");
+    unlink(path);
+    /* a computation that does not fit: the reason and the place, exit 1 */
+    temp_file(
+        "main = (c: {float32}@CLIENTS) -> federated_sum(federated_broadcast(federated_mean(c)))\n",
+        path, sizeof path);
+    ASSERT_EQ(fedc("fmt %s --split main", path), 1);
+    ASSERT_CONTAINS(g_out, "1:48: federated_broadcast of a value computed from an aggregation");
+    unlink(path);
+    ASSERT_EQ(fedc("fmt examples/analytics_threshold.fc --split"), 2);
+    ASSERT_CONTAINS(g_out, "--split takes one NAME");
+    ASSERT_EQ(fedc("fmt examples/analytics_threshold.fc --split nope"), 1);
+    ASSERT_CONTAINS(g_out, "no definition 'nope'");
+}
+
 TEST(run_takes_literals_placed_as_the_parameters_say) {
     char path[64];
     temp_file("main = (x: {float32}@CLIENTS, s: float32@SERVER) -> federated_mean(federated_map(<"

@@ -1,7 +1,8 @@
-/* cmd_fmt.c — `fedc fmt FILE [--binary] [-o OUT]`: prints a computation file (text or binary
- * form) in its canonical text (what fedc_comp_print writes; parsing it gives the same module),
- * or writes its binary form (proto/computation.proto). Comments are not kept. It must not
- * change FILE itself unless OUT names it.
+/* cmd_fmt.c — `fedc fmt FILE [--split NAME] [--binary] [-o OUT]`: prints a computation file
+ * (text or binary form) in its canonical text (what fedc_comp_print writes; parsing it gives the
+ * same module), or writes its binary form (proto/computation.proto); with --split, the
+ * distribute-aggregate form of one definition (fedc_comp_split_daf) instead of the module.
+ * Comments are not kept. It must not change FILE itself unless OUT names it.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -11,7 +12,7 @@
 #include "fedc/fedc.h"
 
 static const char *const k_help =
-    "usage: fedc fmt FILE [--binary] [-o OUT]\n"
+    "usage: fedc fmt FILE [--split NAME] [--binary] [-o OUT]\n"
     "\n"
     "Reads a module of federated computations (FILE in the text syntax or the binary form, told\n"
     "apart by its first bytes) and prints its canonical text to stdout: one definition per\n"
@@ -22,9 +23,16 @@ static const char *const k_help =
     "  --binary   write the binary form (protobuf, schema proto/computation.proto) instead of\n"
     "             text, with source positions; needs -o. fedc check, run and fmt read it back\n"
     "\n"
+    "  --split NAME   type-check the module and print definition NAME split into the\n"
+    "                 distribute-aggregate form instead: server_prepare,\n"
+    "                 server_to_client_broadcast, client_work, client_to_server_aggregation,\n"
+    "                 server_result (and daf_inputs, which deals out NAME's arguments); a\n"
+    "                 computation that does not fit is refused with the reason and LINE:COL\n"
+    "\n"
     "example:\n"
     "  fedc fmt examples/analytics_mean.fc\n"
-    "  fedc fmt examples/analytics_mean.fc --binary -o /tmp/analytics_mean.pb\n";
+    "  fedc fmt examples/analytics_mean.fc --binary -o /tmp/analytics_mean.pb\n"
+    "  fedc fmt examples/fedavg_linear.fc --split main\n";
 
 static int usage(const char *fmt, const char *what) {
     fprintf(stderr, "fedc fmt: ");
@@ -50,7 +58,7 @@ static int write_out(const char *path, const void *data, size_t n) {
 }
 
 int fedc_cmd_fmt(int argc, char **argv) {
-    const char *path = NULL, *out = NULL;
+    const char *path = NULL, *out = NULL, *split = NULL;
     bool binary = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -60,7 +68,10 @@ int fedc_cmd_fmt(int argc, char **argv) {
         }
         if (!strcmp(a, "--binary"))
             binary = true;
-        else if (!strcmp(a, "-o")) {
+        else if (!strcmp(a, "--split")) {
+            if (i + 1 >= argc || split) return usage("%s", "--split takes one NAME");
+            split = argv[++i];
+        } else if (!strcmp(a, "-o")) {
             if (i + 1 >= argc) return usage("%s needs a value", a);
             out = argv[++i];
         } else if (a[0] == '-' || path)
@@ -74,7 +85,17 @@ int fedc_cmd_fmt(int argc, char **argv) {
     fedc_ctx *ctx;
     if (fedc_ctx_create(&ctx) < 0) return FEDC_EXIT_FAILURE;
     fedc_comp *comp;
-    int rc = fedc_cmd_load_module("fmt", path, false, ctx, &comp);
+    int rc = fedc_cmd_load_module("fmt", path, split != NULL, ctx, &comp);
+    if (rc == FEDC_EXIT_OK && split) {
+        fedc_comp *form;
+        if (fedc_comp_split_daf(ctx, comp, split, &form) < 0) {
+            fprintf(stderr, "fedc fmt: %s: %s\n", path, fedc_ctx_message(ctx));
+            rc = FEDC_EXIT_FAILURE;
+        } else {
+            fedc_comp_destroy(comp);
+            comp = form;
+        }
+    }
     void *bytes = NULL;
     char *text = NULL;
     size_t n = 0;
