@@ -231,20 +231,19 @@ static void loadavg(char *buf, size_t size) {
 }
 
 static void usage(FILE *out) {
-    fprintf(
-        out,
-        "usage: models [--quick] [--no-torch] [--cpu-time] [--samples N] [--seconds S]\n"
-        "              [--script PATH] [--only seed|emnist|charlstm] [--help]\n"
-        "Training steps of fedc's zoo models (seed model, EMNIST CNN, Shakespeare char LSTM)\n"
-        "on one thread, against the same steps in PyTorch (bench/torch_models.py run by\n" BENCH_PYTHON
-        "), samples interleaved; medians, ratios and goals.\n"
-        "  --quick      3 samples of >= 0.2 s instead of 7 of >= 0.5 s\n"
-        "  --no-torch   fedc only\n"
-        "  --cpu-time   time both sides in process CPU time instead of wall-clock time\n"
-        "               (a shared machine: time given to other processes does not count)\n"
-        "  --script P   the PyTorch script (default bench/torch_models.py)\n"
-        "  --only W     one workload\n"
-        "example: make bench && build/bench/models --quick\n");
+    fprintf(out,
+            "usage: models [--quick] [--no-torch] [--cpu-time] [--samples N] [--seconds S]\n"
+            "              [--script PATH] [--only seed|emnist|charlstm] [--help]\n"
+            "Training steps of fedc's zoo models (seed model, EMNIST CNN, Shakespeare char LSTM)\n"
+            "on one thread, against the same steps in PyTorch (bench/torch_models.py run "
+            "by\n" BENCH_PYTHON "), samples interleaved; medians, ratios and goals.\n"
+            "  --quick      3 samples of >= 0.2 s instead of 7 of >= 0.5 s\n"
+            "  --no-torch   fedc only\n"
+            "  --cpu-time   time both sides in process CPU time instead of wall-clock time\n"
+            "               (a shared machine: time given to other processes does not count)\n"
+            "  --script P   the PyTorch script (default bench/torch_models.py)\n"
+            "  --only W     one workload\n"
+            "example: make bench && build/bench/models --quick\n");
 }
 
 int main(int argc, char **argv) {
