@@ -28,8 +28,8 @@ run() { # NAME ARGS...: trains, then prints the last evaluated round's line
 
 experiment() {
     case $1 in
-    fashion) # the default of fedc train, longer: small CNN, 100 clients, Dirichlet(0.5)
-        run fashion --rounds 100 --eval-every 10 ;;
+    fashion) # fedc train's default, longer: small CNN, 100 clients, Dirichlet(0.5), E=2, lr 0.1
+        run fashion --rounds 100 --epochs 2 --client-lr 0.1 --eval-every 10 ;;
     mnist-2nn-iid) # McMahan et al. 2017's 2NN, E=1, B=10, C=0.1 of 100 clients
         run mnist-2nn-iid --data mnist --partition iid --model 2nn --batch-size 10 \
             --client-lr 0.1 --rounds 50 --eval-every 10 ;;

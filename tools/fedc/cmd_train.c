@@ -39,10 +39,10 @@ static const char *const k_help =
     "                        fedavgm\n"
     "  --rounds N            (30)\n"
     "  --clients-per-round N (10)\n"
-    "  --epochs N            local epochs (1)\n"
+    "  --epochs N            local epochs (2)\n"
     "  --batch-size N        (20)\n"
     "  --client-optimizer O  sgd (default), adam, adagrad, rmsprop, yogi, adamw\n"
-    "  --client-lr LR        (0.05)\n"
+    "  --client-lr LR        (0.1)\n"
     "  --server-lr LR        (1.0 for fedavg and fedprox, 0.1 fedsgd, 0.01 fedadam/fedyogi,\n"
     "                        0.1 fedadagrad, 1.0 fedavgm)\n"
     "  --server-momentum M   fedavgm's momentum (0.9)\n"
@@ -145,11 +145,11 @@ static int make_process(train_run *r, const train_flags *f) {
     fedc_process_opts o = fedc_process_opts_default(a);
     int64_t epochs, batch, shuffle, max_batches;
     double client_lr, slr, momentum, mu, clip, zeroing, seed;
-    if (!train_flag_int(f, "epochs", 1, 1, &epochs) ||
+    if (!train_flag_int(f, "epochs", 2, 1, &epochs) ||
         !train_flag_int(f, "batch-size", 20, 1, &batch) ||
         !train_flag_int(f, "shuffle-buffer", 100, 0, &shuffle) ||
         !train_flag_int(f, "max-batches", -1, -1, &max_batches) ||
-        !train_flag_num(f, "client-lr", 0.05, 0, &client_lr) ||
+        !train_flag_num(f, "client-lr", 0.1, 0, &client_lr) ||
         !train_flag_num(f, "server-lr", server_lr, 0, &slr) ||
         !train_flag_num(f, "server-momentum", 0.9, 0, &momentum) ||
         !train_flag_num(f, "mu", 0.01, 0, &mu) || !train_flag_num(f, "clip", 0, 0, &clip) ||
