@@ -38,10 +38,10 @@ experiment() {
             --client-lr 0.1 --rounds 50 --eval-every 10 ;;
     mnist-cnn-iid)
         run mnist-cnn-iid --data mnist --partition iid --model cnn --batch-size 10 \
-            --client-lr 0.05 --rounds 10 --eval-every 5 ;;
+            --client-lr 0.05 --epochs 1 --rounds 5 --eval-every 5 ;;
     mnist-cnn-shards)
         run mnist-cnn-shards --data mnist --partition shards --model cnn --batch-size 10 \
-            --client-lr 0.05 --rounds 10 --eval-every 5 ;;
+            --client-lr 0.05 --epochs 1 --rounds 10 --eval-every 5 ;;
     shakespeare) # TFF's character model on tinyshakespeare's speaking roles
         "$FEDC" data import speakers "$DATA/tinyshakespeare/input.txt" -o "$RUNS/plays.sqlite" \
             >/dev/null 2>&1 || true
