@@ -107,6 +107,15 @@ static fedc_status state_blobs(fedc_ctx *ctx, const fedc_learning_process *p, fe
     return FEDC_STATUS_OK;
 }
 
+/* A float32 [n] value from n floats at any alignment (a checkpoint blob's bytes). */
+static fedc_status vector_from_bytes(fedc_ctx *ctx, const void *bytes, int64_t n,
+                                     fedc_value **out) {
+    fedc_status st = fedc__vector_value(ctx, NULL, n, out);
+    if (st >= 0 && n > 0)
+        memcpy(fedc_value_get_tensor(*out)->data, bytes, (size_t)n * sizeof(float));
+    return st;
+}
+
 /* A state from a checkpoint's blobs, checked against the process's sizes. */
 static fedc_status state_from_checkpoint(fedc_ctx *ctx, const fedc_learning_process *p,
                                          const fedc_checkpoint *c, fedc_value **out) {
@@ -125,11 +134,14 @@ static fedc_status state_from_checkpoint(fedc_ctx *ctx, const fedc_learning_proc
                                  (long long)fedc_checkpoint_round(c), names[i], data ? size : 0,
                                  (long long)sizes[i] * 4);
         else
-            st = fedc__vector_value(ctx, data, sizes[i], &parts[i]);
+            st = vector_from_bytes(ctx, data, sizes[i], &parts[i]);
     }
     size_t rsize;
-    const int64_t *round = fedc_checkpoint_find(c, "round", &rsize);
-    if (st >= 0 && (!round || rsize != sizeof *round || *round != fedc_checkpoint_round(c)))
+    const void *rdata = fedc_checkpoint_find(c, "round", &rsize);
+    int64_t round_value = -1;
+    if (rdata && rsize == sizeof round_value) memcpy(&round_value, rdata, sizeof round_value);
+    const int64_t *round = &round_value;
+    if (st >= 0 && round_value != fedc_checkpoint_round(c))
         st = fedc_ctx_errorf(ctx, FEDC_STATUS_CORRUPT, "checkpoint of round %lld: bad 'round'",
                              (long long)fedc_checkpoint_round(c));
     fedc_value *w = NULL, *m = NULL;
