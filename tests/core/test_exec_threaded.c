@@ -480,7 +480,11 @@ TEST(threaded_streams_weighted_means_and_let_bound_maps_in_a_window) {
         ASSERT_GT(peak[0][1], 400LL * width * 4);
         ASSERT_LT(peak[1][0], 64LL * width * 4);
         ASSERT_LT(peak[1][1], 64LL * width * 4);
-        ASSERT_LT(peak[1][1], peak[1][0] + 16LL * width); /* 4x the clients, same memory */
+        /* 4x the clients, same memory: had it grown with them, 300 more updates (1.2 MB).
+         * Results are folded as soon as the clients before them are done, so how many of the
+         * window's 16 are held at once depends on the workers' timing: the two runs may differ
+         * by up to the window and what 4 workers hold in flight, under 32 updates. */
+        ASSERT_LT(peak[1][1], peak[1][0] + 32LL * width * 4);
     }
     fedc_pool_destroy(pool);
     fedc_comp_destroy(c);
