@@ -1,0 +1,182 @@
+/* exec_fuse.c — the threaded executor's evaluation of a chain of elementwise float32 arithmetic
+ * (`add(mul(cast(i, 1.0), a), b)`) in one pass: the operands that are not such arithmetic are
+ * evaluated as usual, then the chain runs tile by tile through buffers on the stack, so a
+ * client's work allocates its result and nothing for the intermediates, and reads each operand
+ * once while it is in cache.
+ *
+ * It must give the bits of node-by-node evaluation: each element goes through the same float32
+ * operations (IEEE, no contraction: the library is built with -ffp-contract=off) in the same
+ * order as the tensor layer's kernels. Anything else (other dtypes, broadcasting beyond a
+ * scalar, a failing operand) is left to the usual path, which then reports what the reference
+ * would.
+ */
+#include <string.h>
+
+#include "core/core_int.h"
+
+enum { MAX_LEAVES = 8, MAX_CODE = 2 * MAX_LEAVES - 1, TILE = 256 };
+
+/* A postfix program over the chain's operands: code[k] >= 0 pushes leaf code[k]; a negative
+ * code[k] pops two operands and pushes op -(code[k] + 1). */
+typedef struct chain {
+    int ncode, nleaves;
+    int code[MAX_CODE];
+    const fedc_node *leaves[MAX_LEAVES];
+} chain;
+
+/* The arithmetic that fuses, or -1: a builtin call add/sub/mul/div on two unnamed operands whose
+ * checked type is a float32 tensor. */
+static int fusable_op(const fedc_node *n) {
+    if (n->kind != FEDC_NODE_CALL || n->a[0]->kind != FEDC_NODE_BUILTIN || !n->type ||
+        n->type->kind != FEDC_TYPE_TENSOR || n->type->dtype != FEDC_DTYPE_FLOAT32)
+        return -1;
+    const fedc_node *s = n->a[1];
+    if (!s || s->kind != FEDC_NODE_STRUCT || s->n != 2 ||
+        (s->names && (s->names[0] || s->names[1])))
+        return -1;
+    static const struct {
+        const char *name;
+        fedc_binary_op op;
+    } ops[] = {{"add", FEDC_BINARY_OP_ADD},
+               {"sub", FEDC_BINARY_OP_SUB},
+               {"mul", FEDC_BINARY_OP_MUL},
+               {"div", FEDC_BINARY_OP_DIV}};
+    for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++)
+        if (strcmp(n->a[0]->name, ops[k].name) == 0) return (int)ops[k].op;
+    return -1;
+}
+
+/* Appends n to the program: its operands then its op when it fuses, else n as a leaf. False
+ * when the chain has more leaves than fit (then the usual path takes the whole call). */
+static bool compile(chain *c, const fedc_node *n) {
+    int op = fusable_op(n);
+    if (op < 0) {
+        if (c->nleaves == MAX_LEAVES) return false;
+        c->leaves[c->nleaves] = n;
+        c->code[c->ncode++] = c->nleaves++;
+        return true;
+    }
+    if (!compile(c, n->a[1]->items[0]) || !compile(c, n->a[1]->items[1])) return false;
+    c->code[c->ncode++] = -(op + 1);
+    return true;
+}
+
+/* One op over a tile: always a whole tile (the last, partial one is padded), and the pointers
+ * never alias (each op writes a buffer of its own), which lets the compiler vectorize these
+ * loops at -O2. */
+static void run_op(fedc_binary_op op, const float *restrict x, const float *restrict y,
+                   float *restrict out) {
+    switch (op) {
+    case FEDC_BINARY_OP_ADD:
+        for (size_t j = 0; j < TILE; j++)
+            out[j] = x[j] + y[j];
+        break;
+    case FEDC_BINARY_OP_SUB:
+        for (size_t j = 0; j < TILE; j++)
+            out[j] = x[j] - y[j];
+        break;
+    case FEDC_BINARY_OP_MUL:
+        for (size_t j = 0; j < TILE; j++)
+            out[j] = x[j] * y[j];
+        break;
+    default:
+        for (size_t j = 0; j < TILE; j++)
+            out[j] = x[j] / y[j];
+        break;
+    }
+}
+
+/* Runs the program over numel elements into out; vals are the leaves' values (float32 tensors,
+ * contiguous, each of numel elements or a scalar). The last tile, when partial, runs on copies
+ * of the operands padded with zeros (what the padding computes is thrown away). */
+static void run_chain(const chain *c, fedc_value *const *vals, int64_t numel, float *out) {
+    float spread[MAX_LEAVES][TILE]; /* a scalar operand over a tile, or a partial tile padded */
+    float tmp[MAX_CODE][TILE];      /* the result of the op at code[k] */
+    const float *base[MAX_LEAVES];
+    bool scalar[MAX_LEAVES];
+    for (int l = 0; l < c->nleaves; l++) {
+        const fedc_tensor *t = &vals[l]->tensor;
+        scalar[l] = fedc_tensor_numel(t) == 1 && numel != 1;
+        base[l] = t->data;
+        if (scalar[l]) {
+            for (int j = 0; j < TILE; j++)
+                spread[l][j] = base[l][0];
+            base[l] = spread[l];
+        }
+    }
+    for (int64_t at = 0; at < numel; at += TILE) {
+        size_t len = (size_t)(numel - at < TILE ? numel - at : TILE);
+        const float *stack[MAX_LEAVES];
+        int sp = 0;
+        for (int k = 0; k < c->ncode; k++) {
+            int code = c->code[k];
+            if (code >= 0) {
+                const float *p = scalar[code] ? base[code] : base[code] + at;
+                if (len < TILE && !scalar[code]) {
+                    memcpy(spread[code], p, len * sizeof *p);
+                    memset(spread[code] + len, 0, (TILE - len) * sizeof *p);
+                    p = spread[code];
+                }
+                stack[sp++] = p;
+                continue;
+            }
+            const float *y = stack[--sp], *x = stack[--sp];
+            float *dst = k == c->ncode - 1 && len == TILE ? out + at : tmp[k];
+            run_op((fedc_binary_op)(-code - 1), x, y, dst);
+            stack[sp++] = dst;
+        }
+        if (len < TILE) memcpy(out + at, tmp[c->ncode - 1], len * sizeof *out);
+    }
+}
+
+/* Whether the leaves' values can run through run_chain: float32 tensors, contiguous, all of one
+ * shape except scalars (rank 0, or one element where every operand is one element); *shape is
+ * the result's. */
+static bool operands_fit(fedc_value *const *vals, int n, fedc_shape *shape) {
+    const fedc_shape *full = NULL;
+    for (int l = 0; l < n; l++) {
+        const fedc_value *v = vals[l];
+        if (v->kind != FEDC_VALUE_TENSOR || v->tensor.dtype != FEDC_DTYPE_FLOAT32 ||
+            !fedc_tensor_is_contiguous(&v->tensor))
+            return false;
+        if (v->tensor.shape.rank == 0) continue;
+        if (!full)
+            full = &v->tensor.shape;
+        else if (!fedc_shape_equal(full, &v->tensor.shape))
+            return false;
+    }
+    fedc_shape s0 = FEDC_SHAPE0;
+    *shape = full ? *full : s0;
+    return true;
+}
+
+fedc_status fedc__exec_fused_elementwise(fedc__exec *ex, fedc__env *env, const fedc_node *n,
+                                         bool *done, fedc_value **out) {
+    *done = false;
+    *out = NULL;
+    if (fusable_op(n) < 0) return FEDC_STATUS_OK;
+    const fedc_node *x = n->a[1]->items[0], *y = n->a[1]->items[1];
+    if (fusable_op(x) < 0 && fusable_op(y) < 0) return FEDC_STATUS_OK; /* one op: no gain */
+    chain c;
+    memset(&c, 0, sizeof c);
+    if (!compile(&c, n)) return FEDC_STATUS_OK;
+    fedc_value *vals[MAX_LEAVES] = {NULL};
+    fedc_status st = FEDC_STATUS_OK;
+    for (int l = 0; l < c.nleaves && st >= 0; l++)
+        st = fedc__exec_eval(ex, env, c.leaves[l], &vals[l]);
+    fedc_shape shape;
+    if (st >= 0 && operands_fit(vals, c.nleaves, &shape)) {
+        fedc_value *v = fedc__value_new(FEDC_VALUE_TENSOR, 0);
+        if (v && fedc__tensor_alloc_output(ex->ctx, &v->tensor, FEDC_DTYPE_FLOAT32, &shape) >= 0) {
+            run_chain(&c, vals, fedc_shape_numel(&shape), v->tensor.data);
+            *out = v;
+            *done = true;
+        } else {
+            fedc_value_release(v); /* the usual path reports the lack of memory */
+        }
+    }
+    if (st < 0) fedc_ctx_clear(ex->ctx); /* the usual path evaluates it again and reports it */
+    for (int l = 0; l < c.nleaves; l++)
+        fedc_value_release(vals[l]);
+    return FEDC_STATUS_OK;
+}
