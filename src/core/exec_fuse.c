@@ -41,8 +41,9 @@ static int fusable_op(const fedc_node *n) {
                {"sub", FEDC_BINARY_OP_SUB},
                {"mul", FEDC_BINARY_OP_MUL},
                {"div", FEDC_BINARY_OP_DIV}};
+    const char *name = n->a[0]->name;
     for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++)
-        if (strcmp(n->a[0]->name, ops[k].name) == 0) return (int)ops[k].op;
+        if (name[0] == ops[k].name[0] && strcmp(name, ops[k].name) == 0) return (int)ops[k].op;
     return -1;
 }
 
