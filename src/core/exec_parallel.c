@@ -50,6 +50,7 @@ typedef struct map_job {
      * set while one worker runs the sink, so the sink never runs on two threads at once. A
      * failing sink sets sink_status and its message, and nothing more is handed on. */
     pthread_mutex_t lock;
+    bool serial; /* a pool of one thread: every client runs on the calling thread, no lock */
     size_t handed;
     bool handing;
     fedc_status sink_status;
@@ -66,10 +67,10 @@ static void hand_on(map_job *j, fedc__exec *wex) {
         size_t k = j->handed++;
         fedc_value *r = j->res[k];
         j->res[k] = NULL;
-        pthread_mutex_unlock(&j->lock);
+        if (!j->serial) pthread_mutex_unlock(&j->lock);
         fedc_status st = j->sink(wex, j->sink_user, j->base + k, r); /* takes the reference */
         char *msg = st < 0 ? fedc_strdup(fedc_ctx_message(wex->ctx)) : NULL;
-        pthread_mutex_lock(&j->lock);
+        if (!j->serial) pthread_mutex_lock(&j->lock);
         if (st < 0) {
             j->sink_status = st;
             j->sink_msg = msg;
@@ -90,13 +91,13 @@ static void map_one(void *arg, int64_t k, int worker) {
         fedc__exec_client_error(&wex, j->in, i, st);
         msg = fedc_strdup(fedc_ctx_message(wex.ctx));
     }
-    pthread_mutex_lock(&j->lock);
+    if (!j->serial) pthread_mutex_lock(&j->lock);
     j->res[k] = r;
     j->status[k] = st;
     j->msg[k] = msg;
     j->ready[k] = true;
     hand_on(j, &wex);
-    pthread_mutex_unlock(&j->lock);
+    if (!j->serial) pthread_mutex_unlock(&j->lock);
 }
 
 /* The plain client work: the mapped function applied to the client's member. */
@@ -128,6 +129,7 @@ fedc_status fedc__exec_work_clients(fedc__exec *ex, fedc_intrinsic in, fedc__cli
     j.v = v;
     j.sink = sink;
     j.sink_user = user;
+    j.serial = nthreads == 1;
     j.ctxs = fedc_calloc((size_t)nthreads, sizeof *j.ctxs);
     j.res = fedc_calloc(window, sizeof *j.res);
     j.status = fedc_calloc(window, sizeof *j.status);
