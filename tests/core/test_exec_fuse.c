@@ -1,9 +1,9 @@
 /* test_exec_fuse.c — chains of elementwise float32 arithmetic in a client's work, which the
  * threaded executor runs in one tiled pass (exec_fuse.c), against the reference executor's
  * node-by-node evaluation: bit-identical per-client results and sums for widths around the
- * tile's (255, 256, 257, 1000), scalar operands, operands that do not fuse, chains too long to
- * fuse, broadcasting the fused pass leaves alone, and other dtypes; a failing operand inside a
- * chain gives the reference's message.
+ * tile's (255, 256, 257, 1000), scalar operands, casts to float32, operands that do not fuse,
+ * chains too long to fuse, broadcasting the fused pass leaves alone, and other dtypes; a failing
+ * operand inside a chain gives the reference's message.
  */
 #include <stdio.h>
 #include <string.h>
@@ -76,15 +76,17 @@ static void destroy_pools(fedc_pool **pools) {
 
 TEST(fused_chains_match_the_reference_bitwise) {
     static const char *const works[] = {
-        "add(mul(v, %.9g), -3.25)",
-        "sub(div(v, add(v, 3.0)), mul(v, v))",
+        "add(mul(v, %.9g), -3.25)", "sub(div(v, add(v, 3.0)), mul(v, v))",
         "div(sub(mul(add(v, 1.5), v), v), add(mul(v, v), %.9g))",
         "sub(%.9g, div(1.0, mul(v, sub(v, 0.5))))",
         "add(mul(abs(v), v), neg(v))",  /* operands that do not fuse */
         "mul(add(v, v), sub(v, %.9g))", /* one operand twice */
         "add(add(add(add(add(add(add(add(v, 1.0), v), 2.0), v), 3.0), v), 4.0), v)", /* 9 */
-        "add(mul(reduce_sum(v), %.9g), 0.5)" /* scalars only */
-    };
+        "add(mul(reduce_sum(v), %.9g), 0.5)", /* scalars only */
+        /* casts to float32 read as they are converted: from int32 of the full shape, from an
+         * int32 scalar, from float32 */
+        "sub(mul(cast(cast(v, 1), 1.0), %.9g), v)",
+        "mul(cast(reduce_sum(cast(v, 1)), 1.0), add(v, %.9g))", "add(cast(v, 2.0), %.9g)"};
     static const int widths[] = {1, 3, 255, 256, 257, 1000};
     fedc_pool *pools[3];
     make_pools(ctx, pools);
