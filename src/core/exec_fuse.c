@@ -85,38 +85,34 @@ static bool compile(chain *c, const fedc_node *n) {
     return true;
 }
 
-/* One op over a tile: always a whole tile (the last, partial one is padded), and the pointers
- * never alias (each op writes a buffer of its own), which lets the compiler vectorize these
- * loops at -O2. */
-static void run_op(fedc_binary_op op, const float *restrict x, const float *restrict y,
+/* One op over len <= TILE elements, in blocks of 8 and then one at a time. The pointers never
+ * alias (each op writes a buffer of its own), and a block's constant length lets the compiler
+ * vectorize it at -O2 (a loop of unknown length it vectorizes only at -O3). */
+#define BLOCKED_LOOP(EXPR)                                                                         \
+    do {                                                                                           \
+        size_t j = 0;                                                                              \
+        for (; j + 8 <= len; j += 8)                                                               \
+            for (size_t b = j; b < j + 8; b++)                                                     \
+                out[b] = (EXPR);                                                                   \
+        for (size_t b = j; b < len; b++)                                                           \
+            out[b] = (EXPR);                                                                       \
+    } while (0)
+
+static void run_op(fedc_binary_op op, size_t len, const float *restrict x, const float *restrict y,
                    float *restrict out) {
     switch (op) {
-    case FEDC_BINARY_OP_ADD:
-        for (size_t j = 0; j < TILE; j++)
-            out[j] = x[j] + y[j];
-        break;
-    case FEDC_BINARY_OP_SUB:
-        for (size_t j = 0; j < TILE; j++)
-            out[j] = x[j] - y[j];
-        break;
-    case FEDC_BINARY_OP_MUL:
-        for (size_t j = 0; j < TILE; j++)
-            out[j] = x[j] * y[j];
-        break;
-    default:
-        for (size_t j = 0; j < TILE; j++)
-            out[j] = x[j] / y[j];
-        break;
+    case FEDC_BINARY_OP_ADD: BLOCKED_LOOP(x[b] + y[b]); break;
+    case FEDC_BINARY_OP_SUB: BLOCKED_LOOP(x[b] - y[b]); break;
+    case FEDC_BINARY_OP_MUL: BLOCKED_LOOP(x[b] * y[b]); break;
+    default: BLOCKED_LOOP(x[b] / y[b]); break;
     }
 }
 
 /* Runs the program over numel elements into out; vals are the leaves' values (contiguous
- * tensors of numel elements or scalars: float32, or int32 for a cast leaf). The last tile, when
- * partial, runs on copies of the operands padded with zeros (what the padding computes is
- * thrown away); an int32 operand is converted a tile at a time, as fedc_tensor_cast does it:
- * (float)x. */
+ * tensors of numel elements or scalars: float32, or int32 for a cast leaf). An int32 operand is
+ * converted a tile at a time, as fedc_tensor_cast does it: (float)x. */
 static void run_chain(const chain *c, fedc_value *const *vals, int64_t numel, float *out) {
-    float spread[MAX_LEAVES][TILE]; /* a scalar operand over a tile, or a tile converted/padded */
+    float spread[MAX_LEAVES][TILE]; /* a scalar operand over a tile, or a tile converted */
     float tmp[MAX_CODE][TILE];      /* the result of the op at code[k] */
     const float *base[MAX_LEAVES];
     const int32_t *ints[MAX_LEAVES]; /* an int32 operand of a cast, NULL for float32 */
@@ -142,26 +138,20 @@ static void run_chain(const chain *c, fedc_value *const *vals, int64_t numel, fl
         for (int k = 0; k < c->ncode; k++) {
             int code = c->code[k];
             if (code >= 0) {
-                const float *p = scalar[code] || ints[code] ? base[code] : base[code] + at;
+                const float *p = scalar[code] ? base[code] : base[code] + at;
                 if (ints[code]) {
                     for (size_t j = 0; j < len; j++)
                         spread[code][j] = (float)ints[code][at + (int64_t)j];
                     p = spread[code];
-                } else if (len < TILE && !scalar[code]) {
-                    memcpy(spread[code], p, len * sizeof *p);
-                    p = spread[code];
                 }
-                if (len < TILE && !scalar[code])
-                    memset(spread[code] + len, 0, (TILE - len) * sizeof *p);
                 stack[sp++] = p;
                 continue;
             }
             const float *y = stack[--sp], *x = stack[--sp];
-            float *dst = k == c->ncode - 1 && len == TILE ? out + at : tmp[k];
-            run_op((fedc_binary_op)(-code - 1), x, y, dst);
+            float *dst = k == c->ncode - 1 ? out + at : tmp[k];
+            run_op((fedc_binary_op)(-code - 1), len, x, y, dst);
             stack[sp++] = dst;
         }
-        if (len < TILE) memcpy(out + at, tmp[c->ncode - 1], len * sizeof *out);
     }
 }
 
