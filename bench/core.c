@@ -42,7 +42,7 @@ static float coef_a(int j) { return 0.25f + (float)(j % 17) * 0.125f; }
 static float coef_b(int j) { return (float)(j % 29) - 14.0f; }
 
 /* The same client work as a native function: what the executor costs around a client's work
- * when that work is compiled C rather than builtins evaluated node by node. */
+ * when that work is compiled C rather than builtins the executor interprets. */
 typedef struct affine_coefs {
     int width;
     const float *a, *b;

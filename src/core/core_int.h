@@ -224,10 +224,29 @@ typedef struct fedc__exec {
      * instead of copying it per call. Values are immutable, so sharing is safe; slots are set
      * by compare-and-swap because the threaded executor's workers share them. */
     fedc_value *_Atomic *def_cache;
+    /* The values of literal nodes met while running (NULL: no cache), so that `1.0` in a
+     * client's work is made once per run, not once per client (exec.c). */
+    struct fedc__literal_slot *literals;
     /* Results of aggregations already computed while a let-bound federated_map streamed
      * (exec_stream.c), found by their call node when evaluation reaches them; NULL: none. */
     struct fedc__fused *fused;
 } fedc__exec;
+
+/* A slot of the literal cache, an open-addressed table keyed by node: `node` is claimed by
+ * compare-and-swap, then `value` published; a reader that finds the node without its value yet
+ * evaluates the literal itself. */
+enum { FEDC__LITERAL_SLOTS = 64 };
+typedef struct fedc__literal_slot {
+    const fedc_node *_Atomic node;
+    fedc_value *_Atomic value;
+} fedc__literal_slot;
+
+/* With a pool: a call of add/sub/mul/div over float32 tensors with another such call among its
+ * arguments (`add(mul(x, a), b)`), computed in one pass over tiles with no tensor per
+ * intermediate, the same float operations in the same order as node by node, so the same bits
+ * (exec_fuse.c). *done false (nothing evaluated, or what was is released): evaluate as usual. */
+fedc_status fedc__exec_fused_elementwise(fedc__exec *ex, fedc__env *env, const fedc_node *n,
+                                         bool *done, fedc_value **out);
 
 /* One precomputed aggregation: `call` evaluates to `value`. */
 typedef struct fedc__fused {

@@ -86,6 +86,31 @@ fedc_status fedc__exec_apply(fedc__exec *ex, fedc_value *fn, fedc_value *arg, fe
     return st;
 }
 
+/* A literal's value: from the run's cache when it has one (values are immutable, so one value
+ * serves every evaluation of the node; a scalar like `1.0` in a client's work was two
+ * allocations per client), else a fresh copy of the node's tensor. */
+static fedc_status eval_literal(fedc__exec *ex, const fedc_node *n, fedc_value **out) {
+    fedc__literal_slot *slots = ex->literals;
+    if (!slots) return fedc_value_tensor(ex->ctx, &n->literal, out);
+    uint64_t h = (uint64_t)(uintptr_t)n * UINT64_C(0x9E3779B97F4A7C15);
+    for (size_t probe = 0; probe < FEDC__LITERAL_SLOTS; probe++) {
+        fedc__literal_slot *s = &slots[((h >> 58) + probe) & (FEDC__LITERAL_SLOTS - 1)];
+        const fedc_node *key = atomic_load(&s->node);
+        if (!key && atomic_compare_exchange_strong(&s->node, &key, n)) {
+            fedc_status st = fedc_value_tensor(ex->ctx, &n->literal, out);
+            if (st >= 0) atomic_store(&s->value, fedc_value_retain(*out)); /* the cache's */
+            return st;
+        }
+        if (key == n) {
+            fedc_value *v = atomic_load(&s->value);
+            if (!v) break; /* another worker is making it: make our own */
+            *out = fedc_value_retain(v);
+            return FEDC_STATUS_OK;
+        }
+    }
+    return fedc_value_tensor(ex->ctx, &n->literal, out); /* the table is full */
+}
+
 /* A builtin called on an unnamed struct of at most 4 arguments, `add(x, y)`: the struct is
  * built on the stack, not allocated, since builtins read their arguments' items and keep none
  * of the struct itself (in a client's work this saved two allocations per call). */
@@ -128,6 +153,9 @@ static fedc_status eval_call(fedc__exec *ex, fedc__env *env, const fedc_node *n,
     fedc_status st = fedc__exec_fused_aggregate(ex, env, n, &done, out); /* only with a pool */
     if (done || st < 0) return st;
     const fedc_node *fn = n->a[0];
+    if (fn->kind == FEDC_NODE_BUILTIN && ex->opts.pool &&
+        ((st = fedc__exec_fused_elementwise(ex, env, n, &done, out)) < 0 || done))
+        return st;
     if (fn->kind == FEDC_NODE_BUILTIN && n->a[1] && n->a[1]->kind == FEDC_NODE_STRUCT &&
         n->a[1]->n <= 4 && unnamed(n->a[1]))
         return eval_builtin_args(ex, env, n, out);
@@ -246,7 +274,7 @@ fedc_status fedc__exec_eval(fedc__exec *ex, fedc__env *env, const fedc_node *n, 
         return FEDC_STATUS_OK;
     }
     case FEDC_NODE_BLOCK: return eval_block(ex, env, n, out);
-    case FEDC_NODE_LITERAL: return fedc_value_tensor(ex->ctx, &n->literal, out);
+    case FEDC_NODE_LITERAL: return eval_literal(ex, n, out);
     case FEDC_NODE_DATA:
         if (!ex->opts.resolve_data)
             return fedc__node_errorf(ex->ctx, n, FEDC_STATUS_NOT_FOUND,
@@ -345,13 +373,17 @@ fedc_status fedc_exec_run(fedc_ctx *ctx, const fedc_comp *comp, const char *name
     if (!d->node->type)
         return fedc_ctx_errorf(ctx, FEDC_STATUS_INVALID_ARGUMENT,
                                "'%s' is not checked (call fedc_comp_check first)", name);
-    fedc__exec ex = {ctx, comp, opts ? *opts : fedc_exec_opts_default(), NULL, NULL};
+    fedc__exec ex = {ctx, comp, opts ? *opts : fedc_exec_opts_default(), NULL, NULL, NULL};
     if (ex.opts.num_clients <= 0) ex.opts.num_clients = count_clients(arg);
     /* without memory for the cache the run just evaluates constants each time */
     ex.def_cache = fedc_calloc(comp->ndefs ? comp->ndefs : 1, sizeof *ex.def_cache);
+    ex.literals = fedc_calloc(FEDC__LITERAL_SLOTS, sizeof *ex.literals);
     fedc_status st = run_def(&ex, d, arg, out);
     for (size_t i = 0; ex.def_cache && i < comp->ndefs; i++)
         fedc_value_release(atomic_load(&ex.def_cache[i]));
     fedc_free(ex.def_cache);
+    for (size_t i = 0; ex.literals && i < FEDC__LITERAL_SLOTS; i++)
+        fedc_value_release(atomic_load(&ex.literals[i].value));
+    fedc_free(ex.literals);
     return st;
 }

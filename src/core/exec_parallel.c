@@ -5,7 +5,13 @@
  * strictly in index order on the calling thread, so the arithmetic is the reference executor's,
  * bit for bit, for any number of threads. It must never fold in completion order, never share a
  * fedc_ctx between threads, and never hold more than one window of results.
+ *
+ * Results are handed on as soon as every client before them is done, by whichever worker
+ * finishes the missing one (one at a time, under the window's lock), so a client's update is
+ * folded while it is still in that worker's cache and its memory is free for the next client;
+ * what a failure leaves unfolded the calling thread hands on (or releases) after the window.
  */
+#include <pthread.h>
 #include <string.h>
 
 #include "core/core_int.h"
@@ -31,24 +37,67 @@ typedef struct map_job {
     fedc__client_work work;
     void *work_user;
     fedc_value *v;
+    fedc__client_sink sink;
+    void *sink_user;
     size_t base;         /* the window's first client */
+    size_t m;            /* clients in the window */
     fedc_ctx **ctxs;     /* one per worker */
     fedc_value **res;    /* [window] */
     fedc_status *status; /* [window] */
+    bool *ready;         /* [window]: the client finished (res, status set); under lock */
     char **msg;          /* [window]: the failing clients' messages */
+    /* In-order hand-off within the window: clients [0, handed) went to the sink. `handing` is
+     * set while one worker runs the sink, so the sink never runs on two threads at once. A
+     * failing sink sets sink_status and its message, and nothing more is handed on. */
+    pthread_mutex_t lock;
+    bool serial; /* a pool of one thread: every client runs on the calling thread, no lock */
+    size_t handed;
+    bool handing;
+    fedc_status sink_status;
+    char *sink_msg;
 } map_job;
+
+/* Hands results to the sink in index order from j->handed while they are ready and succeeded;
+ * called with j->lock held by a worker that has just finished a client, on its own executor. */
+static void hand_on(map_job *j, fedc__exec *wex) {
+    if (j->handing) return; /* the worker handing on now will see this client ready */
+    j->handing = true;
+    while (j->sink_status >= 0 && j->handed < j->m && j->ready[j->handed] &&
+           j->status[j->handed] >= 0) {
+        size_t k = j->handed++;
+        fedc_value *r = j->res[k];
+        j->res[k] = NULL;
+        if (!j->serial) pthread_mutex_unlock(&j->lock);
+        fedc_status st = j->sink(wex, j->sink_user, j->base + k, r); /* takes the reference */
+        char *msg = st < 0 ? fedc_strdup(fedc_ctx_message(wex->ctx)) : NULL;
+        if (!j->serial) pthread_mutex_lock(&j->lock);
+        if (st < 0) {
+            j->sink_status = st;
+            j->sink_msg = msg;
+        }
+    }
+    j->handing = false;
+}
 
 static void map_one(void *arg, int64_t k, int worker) {
     map_job *j = arg;
     size_t i = j->base + (size_t)k;
     fedc__exec wex = *j->ex; /* the run's options and constants, the worker's own ctx */
     wex.ctx = j->ctxs[worker];
-    fedc_status st = j->work(&wex, j->work_user, j->v ? j->v->items[i] : NULL, &j->res[k]);
-    j->status[k] = st;
+    fedc_value *r = NULL;
+    fedc_status st = j->work(&wex, j->work_user, j->v ? j->v->items[i] : NULL, &r);
+    char *msg = NULL;
     if (st < 0) {
         fedc__exec_client_error(&wex, j->in, i, st);
-        j->msg[k] = fedc_strdup(fedc_ctx_message(wex.ctx));
+        msg = fedc_strdup(fedc_ctx_message(wex.ctx));
     }
+    if (!j->serial) pthread_mutex_lock(&j->lock);
+    j->res[k] = r;
+    j->status[k] = st;
+    j->msg[k] = msg;
+    j->ready[k] = true;
+    hand_on(j, &wex);
+    if (!j->serial) pthread_mutex_unlock(&j->lock);
 }
 
 /* The plain client work: the mapped function applied to the client's member. */
@@ -71,16 +120,32 @@ fedc_status fedc__exec_work_clients(fedc__exec *ex, fedc_intrinsic in, fedc__cli
      * few windows' worth of results */
     size_t window = ex->opts.window ? ex->opts.window : 32 * (size_t)nthreads;
     if (window > n) window = n ? n : 1;
-    map_job j = {ex, in, work, work_user, v, 0, NULL, NULL, NULL, NULL};
+    map_job j;
+    memset(&j, 0, sizeof j);
+    j.ex = ex;
+    j.in = in;
+    j.work = work;
+    j.work_user = work_user;
+    j.v = v;
+    j.sink = sink;
+    j.sink_user = user;
+    j.serial = nthreads == 1;
     j.ctxs = fedc_calloc((size_t)nthreads, sizeof *j.ctxs);
     j.res = fedc_calloc(window, sizeof *j.res);
     j.status = fedc_calloc(window, sizeof *j.status);
+    j.ready = fedc_calloc(window, sizeof *j.ready);
     j.msg = fedc_calloc(window, sizeof *j.msg);
-    fedc_status st = j.ctxs && j.res && j.status && j.msg
+    fedc_status st = j.ctxs && j.res && j.status && j.ready && j.msg
                          ? FEDC_STATUS_OK
                          : fedc_ctx_errorf(ex->ctx, FEDC_STATUS_OUT_OF_MEMORY,
                                            "%s: out of memory for a window of %zu clients",
                                            fedc_intrinsic_name(in), window);
+    bool locked = false;
+    if (st >= 0 && pthread_mutex_init(&j.lock, NULL) != 0)
+        st = fedc_ctx_errorf(ex->ctx, FEDC_STATUS_OUT_OF_MEMORY, "%s: cannot make a lock",
+                             fedc_intrinsic_name(in));
+    else
+        locked = st >= 0;
     for (int w = 0; w < nthreads && st >= 0; w++)
         st = fedc_ctx_create(&j.ctxs[w]);
     if (st < 0 && fedc_ctx_status(ex->ctx) >= 0)
@@ -89,27 +154,42 @@ fedc_status fedc__exec_work_clients(fedc__exec *ex, fedc_intrinsic in, fedc__cli
     for (size_t base = 0; base < n && st >= 0; base += window) {
         size_t m = n - base < window ? n - base : window;
         j.base = base;
+        j.m = m;
+        j.handed = 0;
         memset(j.res, 0, m * sizeof *j.res);
         memset(j.status, 0, m * sizeof *j.status);
+        memset(j.ready, 0, m * sizeof *j.ready);
         fedc_pool_parallel_for(ex->opts.pool, (int64_t)m, map_one, &j);
+        /* the pool has joined its workers: what they wrote is visible here without the lock */
+        if (j.sink_status < 0) {
+            st = fedc_ctx_errorf(ex->ctx, j.sink_status, "%s",
+                                 j.sink_msg ? j.sink_msg : "a client failed (no memory for why)");
+            fedc_free(j.sink_msg);
+            j.sink_msg = NULL;
+        }
         for (size_t k = 0; k < m; k++) {
-            if (st >= 0 && j.status[k] < 0) /* the lowest failing client of the window */
-                st = fedc_ctx_errorf(ex->ctx, j.status[k], "%s",
-                                     j.msg[k] ? j.msg[k] : "a client failed (no memory for why)");
-            if (st >= 0)
-                st = sink(ex, user, base + k, j.res[k]); /* takes the reference */
-            else
-                fedc_value_release(j.res[k]);
-            j.res[k] = NULL;
+            if (k >= j.handed) { /* not handed on: a client before it failed, or the sink */
+                if (st >= 0 && j.status[k] < 0) /* the lowest failing client of the window */
+                    st = fedc_ctx_errorf(ex->ctx, j.status[k], "%s",
+                                         j.msg[k] ? j.msg[k]
+                                                  : "a client failed (no memory for why)");
+                if (st >= 0)
+                    st = sink(ex, user, base + k, j.res[k]); /* takes the reference */
+                else
+                    fedc_value_release(j.res[k]);
+                j.res[k] = NULL;
+            }
             fedc_free(j.msg[k]);
             j.msg[k] = NULL;
         }
     }
+    if (locked) pthread_mutex_destroy(&j.lock);
     for (int w = 0; j.ctxs && w < nthreads; w++)
         fedc_ctx_destroy(j.ctxs[w]);
     fedc_free(j.ctxs);
     fedc_free(j.res);
     fedc_free(j.status);
+    fedc_free(j.ready);
     fedc_free(j.msg);
     return st;
 }

@@ -38,7 +38,8 @@ static fedc_status sm_next(fedc_ctx *ctx, void *iter, fedc_value **out) {
     *out = NULL;
     fedc_status st = fedc__seq_next(ctx, &it->it, &x);
     if (st < 0 || !x) return st;
-    fedc__exec ex = {ctx, it->m->comp, it->m->opts, NULL, NULL}; /* outlives the run: no cache */
+    /* outlives the run: no caches */
+    fedc__exec ex = {ctx, it->m->comp, it->m->opts, NULL, NULL, NULL};
     st = fedc__exec_apply(&ex, it->m->fn, x, out);
     fedc_value_release(x);
     if (st < 0) fedc_ctx_prefixf(ctx, "sequence_map: element %zu", it->it.i - 1);

@@ -17,6 +17,18 @@ fedc_status fedc__tensor_alloc_output(fedc_ctx *ctx, fedc_tensor *out, fedc_dtyp
     return FEDC_STATUS_OK;
 }
 
+/* acc[j] += b[j] over n float32s: the tensor layer's add, element for element (one IEEE
+ * addition each), without its checks and stride logic, for the running sum of a fold that runs
+ * once per client. Blocks of 8 with restrict pointers vectorize at -O2. */
+static void add_f32(float *restrict acc, const float *restrict b, int64_t n) {
+    int64_t j = 0;
+    for (; j + 8 <= n; j += 8)
+        for (int k = 0; k < 8; k++)
+            acc[j + k] = acc[j + k] + b[j + k];
+    for (; j < n; j++)
+        acc[j] = acc[j] + b[j];
+}
+
 fedc_status fedc__value_accumulate(fedc_ctx *ctx, fedc_binary_op op, fedc_value **acc,
                                    const fedc_value *b) {
     fedc_value *a = *acc;
@@ -26,8 +38,14 @@ fedc_status fedc__value_accumulate(fedc_ctx *ctx, fedc_binary_op op, fedc_value 
         const fedc_tensor *x = &a->tensor, *y = &b->tensor;
         if (a->kind == FEDC_VALUE_TENSOR && b->kind == FEDC_VALUE_TENSOR && x->owned &&
             x->data == x->owned && x->dtype == y->dtype && fedc_shape_equal(&x->shape, &y->shape) &&
-            fedc_tensor_is_contiguous(x))
+            fedc_tensor_is_contiguous(x)) {
+            if (op == FEDC_BINARY_OP_ADD && x->dtype == FEDC_DTYPE_FLOAT32 &&
+                fedc_tensor_is_contiguous(y) && x->data != y->data) {
+                add_f32(x->data, y->data, fedc_tensor_numel(x));
+                return FEDC_STATUS_OK;
+            }
             return fedc_tensor_binary(ctx, op, x, y, &a->tensor);
+        }
         if (a->kind == FEDC_VALUE_STRUCT && b->kind == FEDC_VALUE_STRUCT && a->n == b->n) {
             for (size_t i = 0; i < a->n; i++) {
                 fedc_status st = fedc__value_accumulate(ctx, op, &a->items[i], b->items[i]);

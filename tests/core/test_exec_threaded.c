@@ -317,6 +317,51 @@ TEST(threaded_errors_name_the_first_failing_client) {
     fedc_comp_destroy(c);
 }
 
+/* A fold that fails (federated_aggregate's accumulate, run as results are handed on, on
+ * whichever worker finished the client they waited for): the first failing client is named,
+ * whatever the threads and the window, and nothing leaks. */
+TEST(threaded_errors_of_a_fold_name_the_first_failing_client) {
+    const char *text = "f = native(\"fail_above\": (float32 -> float32), \"0a\")\n"
+                       "main = (x: {float32}@CLIENTS) -> federated_aggregate(<"
+                       "federated_map(<(v: float32 -> mul(v, 2.0)), x>), 0.0, "
+                       "(a: float32, v: float32 -> add(a, f(mul(v, 0.5)))), "
+                       "(a: float32, b: float32 -> add(a, b)), (a: float32 -> a)>)";
+    fedc_comp *c;
+    ASSERT_OK(fedc_comp_parse(ctx, NULL, text, &c));
+    ASSERT_OK(fedc_comp_check(ctx, c));
+    fedc_value *items[40];
+    for (int i = 0; i < 40; i++) {
+        float x = i == 13 || i == 29 ? 50.0f : (float)(i % 10);
+        fedc_shape s0 = FEDC_SHAPE0;
+        fedc_tensor t = fedc_tensor_view(FEDC_DTYPE_FLOAT32, &s0, &x);
+        ASSERT_OK(fedc_value_tensor(ctx, &t, &items[i]));
+    }
+    fedc_value *x;
+    ASSERT_OK(fedc_value_federated(ctx, FEDC_PLACEMENT_CLIENTS, false, 40, items, &x));
+    for (int i = 0; i < 40; i++)
+        fedc_value_release(items[i]);
+    fedc_native nat = {"fail_above", fail_above, NULL};
+    fedc_pool *pools[4];
+    make_pools(ctx, pools);
+    static const size_t windows[] = {0, 1, 3, 16};
+    for (int p = 0; p < 4; p++)
+        for (int w = 0; w < 4; w++) {
+            fedc_exec_opts o = fedc_exec_opts_default();
+            o.pool = pools[p];
+            o.window = windows[w];
+            o.natives = &nat;
+            o.nnatives = 1;
+            fedc_value *r = NULL;
+            ASSERT_STATUS(fedc_exec_run(ctx, c, "main", x, &o, &r), FEDC_STATUS_OUT_OF_RANGE);
+            ASSERT_CONTAINS(fedc_ctx_message(ctx), "federated_aggregate: client 13");
+            ASSERT_CONTAINS(fedc_ctx_message(ctx), "50 is too big");
+            ASSERT_TRUE(r == NULL);
+        }
+    destroy_pools(pools);
+    fedc_value_release(x);
+    fedc_comp_destroy(c);
+}
+
 /* ---- memory: a map feeding an aggregation holds a window of results, not one per client ---- */
 
 static atomic_llong g_live, g_peak;
@@ -480,7 +525,11 @@ TEST(threaded_streams_weighted_means_and_let_bound_maps_in_a_window) {
         ASSERT_GT(peak[0][1], 400LL * width * 4);
         ASSERT_LT(peak[1][0], 64LL * width * 4);
         ASSERT_LT(peak[1][1], 64LL * width * 4);
-        ASSERT_LT(peak[1][1], peak[1][0] + 16LL * width); /* 4x the clients, same memory */
+        /* 4x the clients, same memory: had it grown with them, 300 more updates (1.2 MB).
+         * Results are folded as soon as the clients before them are done, so how many of the
+         * window's 16 are held at once depends on the workers' timing: the two runs may differ
+         * by up to the window and what 4 workers hold in flight, under 32 updates. */
+        ASSERT_LT(peak[1][1], peak[1][0] + 32LL * width * 4);
     }
     fedc_pool_destroy(pool);
     fedc_comp_destroy(c);
