@@ -407,3 +407,56 @@ TEST(kmeans_refuses_data_that_does_not_fit) {
     fedc_kmeans_process_destroy(p);
     fedc_client_data_destroy(cd);
 }
+
+TEST(kmeans_clusters_emnist_pixels_on_any_number_of_threads) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/tff-sqlite/emnist_sample.sqlite", fedc_test_data_dir());
+    FILE *f = fopen(path, "rb");
+    if (!f) SKIP("no %s", path);
+    fclose(f);
+    fedc_sqlite_opts so = fedc_sqlite_opts_default();
+    so.split_name = "digits_only_train";
+    fedc_client_data *cd;
+    ASSERT_OK(fedc_client_data_open_sqlite(ctx, path, &so, &cd));
+    fedc_value *data;
+    ASSERT_OK(fedc_value_clients_sequences(ctx, cd, &data));
+    fedc_kmeans_opts o = opts_kd(10, 784);
+    o.feature = "pixels";
+    o.element_type = "<label=int64[1],pixels=float32[784]>"; /* as tf.train.Example stores them */
+    o.seed = 3;
+    fedc_kmeans_process *p;
+    ASSERT_OK(fedc_kmeans_process_create(ctx, &o, &p));
+    fedc_value *ref_s, *ref_m, *s, *m;
+    run_rounds(ctx, p, data, 2, NULL, &ref_s, &ref_m);
+    double n, mse;
+    ASSERT_OK(fedc_metrics_get(ctx, ref_m, "client_work/num_examples", &n));
+    ASSERT_OK(fedc_metrics_get(ctx, ref_m, "client_work/mean_squared_distance", &mse));
+    ASSERT_EQ(n, 415);
+    ASSERT_GT(mse, 0);
+    static float c[10 * 784];
+    int32_t w[10], total = 0;
+    ASSERT_OK(fedc_kmeans_process_centroids(ctx, p, ref_s, c, w));
+    for (int k = 0; k < 10; k++)
+        total += w[k];
+    ASSERT_EQ(total, 2 * 415);
+    fedc_pool *pool;
+    ASSERT_OK(fedc_pool_create(ctx, 2, &pool));
+    run_rounds(ctx, p, data, 2, pool, &s, &m);
+    ASSERT_TRUE(fedc_value_equal(s, ref_s));
+    ASSERT_TRUE(fedc_value_equal(m, ref_m));
+    fedc_value_release(s);
+    fedc_value_release(m);
+    /* the element type is the file's: sequences read into memory pass the executor's check */
+    fedc_value *mem = collected(ctx, data);
+    run_rounds(ctx, p, mem, 2, pool, &s, &m);
+    ASSERT_TRUE(fedc_value_equal(s, ref_s));
+    fedc_value_release(s);
+    fedc_value_release(m);
+    fedc_value_release(mem);
+    fedc_pool_destroy(pool);
+    fedc_value_release(ref_s);
+    fedc_value_release(ref_m);
+    fedc_value_release(data);
+    fedc_kmeans_process_destroy(p);
+    fedc_client_data_destroy(cd);
+}
