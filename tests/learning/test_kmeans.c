@@ -305,7 +305,7 @@ TEST(kmeans_is_bit_identical_across_executors_threads_and_data_paths) {
     fedc_client_data_destroy(cd);
 }
 
-/* Prints the module, parses it back, and checks the copy equals the module. */
+/* Prints the module and writes its binary form; each read back equals the module. */
 static void round_trips(fedc_ctx *ctx, fedc_kmeans_process *p, const char *must_contain) {
     char *text;
     ASSERT_OK(fedc_comp_print(ctx, fedc_kmeans_process_module(p), &text));
@@ -318,6 +318,14 @@ static void round_trips(fedc_ctx *ctx, fedc_kmeans_process *p, const char *must_
     ASSERT_OK(fedc_comp_check(ctx, back));
     fedc_comp_destroy(back);
     fedc_free(text);
+    /* and the binary form, which ships it to another process */
+    void *bin;
+    size_t len;
+    ASSERT_OK(fedc_comp_to_binary(ctx, fedc_kmeans_process_module(p), &bin, &len));
+    ASSERT_OK(fedc_comp_from_binary(ctx, bin, len, "kmeans.pb", &back));
+    ASSERT_TRUE(fedc_comp_equal(back, fedc_kmeans_process_module(p)));
+    fedc_comp_destroy(back);
+    fedc_free(bin);
 }
 
 TEST(kmeans_module_prints_and_parses_back) {
@@ -458,5 +466,94 @@ TEST(kmeans_clusters_emnist_pixels_on_any_number_of_threads) {
     fedc_value_release(ref_m);
     fedc_value_release(data);
     fedc_kmeans_process_destroy(p);
+    fedc_client_data_destroy(cd);
+}
+
+TEST(kmeans_round_without_points_keeps_the_centroids) {
+    float start[K * D] = {1, 2, 3, 4, 5, 6, 7, 8};
+    fedc_kmeans_opts o = opts_kd(K, D);
+    o.initial_centroids = start;
+    fedc_kmeans_process *p;
+    ASSERT_OK(fedc_kmeans_process_create(ctx, &o, &p));
+    fedc_value *empty[2], *data, *s0, *s, *m;
+    for (int i = 0; i < 2; i++)
+        ASSERT_OK(fedc_value_sequence(ctx, 0, NULL, &empty[i]));
+    ASSERT_OK(fedc_value_federated(ctx, FEDC_PLACEMENT_CLIENTS, false, 2, empty, &data));
+    ASSERT_OK(fedc_kmeans_process_initialize(ctx, p, &s0));
+    ASSERT_OK(fedc_kmeans_process_next(ctx, p, s0, data, NULL, &s, &m));
+    float c[K * D];
+    int32_t w[K];
+    ASSERT_OK(fedc_kmeans_process_centroids(ctx, p, s, c, w));
+    ASSERT_EQ(memcmp(c, start, sizeof c), 0);
+    for (int k = 0; k < K; k++)
+        ASSERT_EQ(w[k], 0);
+    double n, mse;
+    ASSERT_OK(fedc_metrics_get(ctx, m, "client_work/num_examples", &n));
+    ASSERT_OK(fedc_metrics_get(ctx, m, "client_work/mean_squared_distance", &mse));
+    ASSERT_EQ(n, 0);
+    ASSERT_EQ(mse, 0);
+    fedc_value_release(s);
+    fedc_value_release(m);
+    fedc_value_release(s0);
+    fedc_value_release(data);
+    for (int i = 0; i < 2; i++)
+        fedc_value_release(empty[i]);
+    fedc_kmeans_process_destroy(p);
+}
+
+TEST(kmeans_refuses_points_that_are_not_finite) {
+    fedc_memory_data *b;
+    ASSERT_OK(fedc_memory_data_create(ctx, &b));
+    fedc_example *ex;
+    ASSERT_OK(fedc_example_create(ctx, &ex));
+    for (int i = 0; i < 3; i++) {
+        fedc_shape xs = FEDC_SHAPE(D);
+        fedc_tensor *t;
+        ASSERT_OK(fedc_example_set(ctx, ex, "x", FEDC_DTYPE_FLOAT32, &xs, &t));
+        float *x = t->data;
+        x[0] = 1;
+        x[1] = i == 2 ? INFINITY : 2;
+        ASSERT_OK(fedc_memory_data_add(ctx, b, "only", ex));
+    }
+    fedc_client_data *cd;
+    ASSERT_OK(fedc_memory_data_finish(ctx, b, &cd));
+    fedc_memory_data_destroy(b);
+    fedc_example_destroy(ex);
+    fedc_value *data, *state, *s2 = NULL, *m2 = NULL;
+    ASSERT_OK(fedc_value_clients_sequences(ctx, cd, &data));
+    fedc_kmeans_opts o = opts_kd(K, D);
+    fedc_kmeans_process *p;
+    ASSERT_OK(fedc_kmeans_process_create(ctx, &o, &p));
+    ASSERT_OK(fedc_kmeans_process_initialize(ctx, p, &state));
+    ASSERT_STATUS(FEDC_STATUS_INVALID_ARGUMENT,
+                  fedc_kmeans_process_next(ctx, p, state, data, NULL, &s2, &m2));
+    ASSERT_CONTAINS(fedc_ctx_message(ctx), "example 2: feature 'x' has a non-finite value at 1");
+    fedc_value_release(state);
+    fedc_value_release(data);
+    fedc_kmeans_process_destroy(p);
+    fedc_client_data_destroy(cd);
+}
+
+/* Builds a process, runs initialize and a round on the clients, frees everything. */
+static fedc_status create_and_run(fedc_ctx *ctx, void *arg) {
+    fedc_client_data *cd = arg;
+    fedc_kmeans_opts o = opts_kd(K, D);
+    fedc_kmeans_process *p = NULL;
+    fedc_value *data = NULL, *state = NULL, *s = NULL, *m = NULL;
+    fedc_status st = fedc_kmeans_process_create(ctx, &o, &p);
+    if (st >= 0) st = fedc_value_clients_sequences(ctx, cd, &data);
+    if (st >= 0) st = fedc_kmeans_process_initialize(ctx, p, &state);
+    if (st >= 0) st = fedc_kmeans_process_next(ctx, p, state, data, NULL, &s, &m);
+    fedc_value_release(s);
+    fedc_value_release(m);
+    fedc_value_release(state);
+    fedc_value_release(data);
+    fedc_kmeans_process_destroy(p);
+    return st;
+}
+
+TEST(kmeans_survives_allocation_failures) {
+    fedc_client_data *cd = clustered_clients(ctx, 2, D, 51);
+    ASSERT_GT(fedc_test_alloc_sweep(ctx, create_and_run, NULL, cd), 10);
     fedc_client_data_destroy(cd);
 }
