@@ -92,8 +92,8 @@ fedc_status fedc_kmeans_process_initialize(fedc_ctx *ctx, fedc_kmeans_process *p
  * fedc_metrics_get: "client_work/num_examples", "client_work/mean_squared_distance"). Errors:
  * the executor's, naming the client: NOT_FOUND for an example without the feature, SHAPE for a
  * feature that does not hold d values (naming the feature, the example and both shapes),
- * INVALID_ARGUMENT for a non-finite value in a point; TYPE for a state or data of the wrong type.
- */
+ * INVALID_ARGUMENT for a non-finite value in a point or a NULL state or client data; TYPE for a
+ * state or data of the wrong type. */
 fedc_status fedc_kmeans_process_next(fedc_ctx *ctx, fedc_kmeans_process *p, fedc_value *state,
                                      fedc_value *clients, const fedc_exec_opts *exec,
                                      fedc_value **new_state, fedc_value **metrics);

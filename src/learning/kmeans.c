@@ -158,8 +158,11 @@ fedc_status fedc_kmeans_process_next(fedc_ctx *ctx, fedc_kmeans_process *p, fedc
                                      fedc_value *clients, const fedc_exec_opts *exec,
                                      fedc_value **new_state, fedc_value **metrics) {
     *new_state = *metrics = NULL;
+    if (!state || !clients)
+        return fedc_ctx_errorf(ctx, FEDC_STATUS_INVALID_ARGUMENT, "k-means round: no %s given",
+                               state ? "client data" : "state");
     fedc_exec_opts o = exec_opts(p, exec);
-    if (clients && fedc_value_get_kind(clients) == FEDC_VALUE_FEDERATED && o.num_clients == 0)
+    if (fedc_value_get_kind(clients) == FEDC_VALUE_FEDERATED && o.num_clients == 0)
         o.num_clients = (int64_t)fedc_value_size(clients);
     fedc_value *items[2] = {state, clients}, *arg = NULL, *out = NULL;
     static const char *const names[2] = {"state", "client_data"};

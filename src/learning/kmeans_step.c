@@ -23,6 +23,10 @@ static fedc_status read_sizes(fedc_ctx *ctx, const char *what, const uint8_t *bl
                               int64_t *k, int64_t *d) {
     if (!fedc__blob_get_i64(blob, size, "k", k) || *k < 1) return bad_blob(ctx, what, "k");
     if (!fedc__blob_get_i64(blob, size, "d", d) || *d < 1) return bad_blob(ctx, what, "d");
+    if (*k > INT32_MAX / *d) /* as the process allows; a module written by hand may ask more */
+        return fedc_ctx_errorf(ctx, FEDC_STATUS_INVALID_ARGUMENT,
+                               "%s options: k x d = %lld x %lld is too large", what, (long long)*k,
+                               (long long)*d);
     return FEDC_STATUS_OK;
 }
 

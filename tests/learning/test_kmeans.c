@@ -406,7 +406,19 @@ TEST(kmeans_refuses_data_that_does_not_fit) {
     ASSERT_STATUS(FEDC_STATUS_NOT_FOUND,
                   fedc_kmeans_process_next(ctx, p, state, data, NULL, &s2, &m2));
     ASSERT_CONTAINS(fedc_ctx_message(ctx), "no feature 'pixels'");
-    /* a state of another process */
+    /* no state, or a value that is not a state of this process */
+    ASSERT_STATUS(FEDC_STATUS_INVALID_ARGUMENT,
+                  fedc_kmeans_process_next(ctx, p, NULL, data, NULL, &s2, &m2));
+    ASSERT_CONTAINS(fedc_ctx_message(ctx), "no state given");
+    fedc_value *other;
+    ASSERT_OK(fedc_kmeans_process_initialize(ctx, p, &other));
+    fedc_kmeans_process *q;
+    o = opts_kd(K + 1, D);
+    ASSERT_OK(fedc_kmeans_process_create(ctx, &o, &q));
+    ASSERT_STATUS(FEDC_STATUS_TYPE, fedc_kmeans_process_next(ctx, q, other, data, NULL, &s2, &m2));
+    ASSERT_CONTAINS(fedc_ctx_message(ctx), "global_model_weights");
+    fedc_kmeans_process_destroy(q);
+    fedc_value_release(other);
     float c[K * D];
     ASSERT_STATUS(FEDC_STATUS_TYPE, fedc_kmeans_process_centroids(ctx, p, data, c, NULL));
     ASSERT_CONTAINS(fedc_ctx_message(ctx), "k-means state: expected");
