@@ -12,6 +12,7 @@
 #include "fedc/core_data.h"
 #include "fedc/learning.h"
 #include "fedc/learning_agg.h"
+#include "fedc/learning_kmeans.h"
 #include "fedc/learning_program.h"
 #include "fedc/learning_train.h"
 
