@@ -279,7 +279,7 @@ fedc_status fedc__native_server_update(fedc_ctx *ctx, void *user, const uint8_t 
     double clients = 0;
     if (p->second_name) {
         fedc_value *agg = fedc__field(arg, "aggregate");
-        second = fedc__vector_of(fedc__field(agg, p->second_name), p->E);
+        second = fedc__vector_of(fedc__field(agg, p->second_name), p->P);
         const fedc_tensor *k =
             fedc__tensor_of(fedc__field(fedc__field(agg, "measurements"), "clients"));
         if (!second || !k) {
@@ -287,14 +287,14 @@ fedc_status fedc__native_server_update(fedc_ctx *ctx, void *user, const uint8_t 
             return fedc_ctx_errorf(ctx, FEDC_STATUS_TYPE,
                                    "server update: the aggregate has no %s float32[%lld] or no "
                                    "measurements.clients",
-                                   p->second_name, (long long)p->E);
+                                   p->second_name, (long long)p->P);
         }
         clients = fedc_tensor_get_flat(k, 0);
     }
     bool finite = true;
     for (int64_t i = 0; i < p->P && finite; i++)
         finite = isfinite(update[i]);
-    for (int64_t i = 0; second && i < p->E && finite; i++)
+    for (int64_t i = 0; second && i < p->P && finite; i++)
         finite = isfinite(second[i]);
     fedc_value *weights = NULL, *fin = NULL, *extra = NULL;
     if (finite) {
