@@ -284,8 +284,7 @@ typedef struct fedc_client_store_ops {
     const char *kind; /* a word naming the storage ("memory", "sqlite"); printed in processes */
     fedc_status (*get)(fedc_ctx *ctx, void *self, const char *client_id, float *out, int64_t n,
                        int64_t *count);
-    fedc_status (*put)(fedc_ctx *ctx, void *self, const char *client_id, const float *v,
-                       int64_t n);
+    fedc_status (*put)(fedc_ctx *ctx, void *self, const char *client_id, const float *v, int64_t n);
     void (*destroy)(void *self);
 } fedc_client_store_ops;
 
@@ -302,8 +301,7 @@ fedc_status fedc_client_store_memory(fedc_ctx *ctx, fedc_client_store **out);
  * client_variates(client_id TEXT PRIMARY KEY, variate BLOB), each vector as little-endian float32
  * bytes, so millions of clients live on disk and only the round's are in memory. One connection,
  * serialized by a lock. Errors: IO naming the path and SQLite's message. */
-fedc_status fedc_client_store_sqlite_open(fedc_ctx *ctx, const char *path,
-                                          fedc_client_store **out);
+fedc_status fedc_client_store_sqlite_open(fedc_ctx *ctx, const char *path, fedc_client_store **out);
 
 /* Frees the store (closing its file). NULL is a no-op. */
 void fedc_client_store_destroy(fedc_client_store *s);
@@ -369,20 +367,19 @@ fedc_process_opts fedc_process_opts_default(fedc_algorithm algorithm);
  * the rest of the base (client) optimizer's state after its hyperparameters (step counter and
  * slots); SCAFFOLD's has control=float32[P], the global control variate c. Both are broadcast
  * with the weights, and their aggregate carries a second vector (MIME_LITE: gradient, SCAFFOLD:
- * control_delta) averaged outside the aggregator chain. D is the client dataset's element <x=..., y=...> as the input spec says,
- * and M = <client_work=<train=<metric=float64,...>>, aggregator=<...>,
- *          finalizer=<update_non_finite=int32>> (with a DP aggregator the finalizer also reports
- *          dp_epsilon=float64, NaN without accounting).
- * FED_EVAL's next is (state: W@SERVER, client_data: {D*}@CLIENTS) -> <state=W@SERVER, metrics=...>
- * with W the model weights and metrics <client_work=<eval=<metric=float64,...>>>;
- * PERSONALIZATION_EVAL's the same with metrics <client_work=<baseline=<...>,personalized=<...>>>
- * (baseline: the global model on the held-out examples; personalized: after fine-tuning). Errors:
- * PARSE / TYPE / NOT_FOUND for overrides that do not parse or check (their messages say
- * "overrides:LINE:COL"), INVALID_ARGUMENT naming a bad option (epochs < 1, batch_size < 1, a
- * negative proximal strength or norm, an aggregator nesting deeper than 8; MIME_LITE or SCAFFOLD
- * with a DP aggregator, whose privacy the unclipped second vector would void; SCAFFOLD with a
- * client optimizer other than plain sgd or a population < 1), the optimizers' and the
- * schedule's errors, OUT_OF_MEMORY. The caller destroys *out. */
+ * control_delta) averaged outside the aggregator chain. D is the client dataset's element <x=...,
+ * y=...> as the input spec says, and M = <client_work=<train=<metric=float64,...>>,
+ * aggregator=<...>, finalizer=<update_non_finite=int32>> (with a DP aggregator the finalizer also
+ * reports dp_epsilon=float64, NaN without accounting). FED_EVAL's next is (state: W@SERVER,
+ * client_data: {D*}@CLIENTS) -> <state=W@SERVER, metrics=...> with W the model weights and metrics
+ * <client_work=<eval=<metric=float64,...>>>; PERSONALIZATION_EVAL's the same with metrics
+ * <client_work=<baseline=<...>,personalized=<...>>> (baseline: the global model on the held-out
+ * examples; personalized: after fine-tuning). Errors: PARSE / TYPE / NOT_FOUND for overrides that
+ * do not parse or check (their messages say "overrides:LINE:COL"), INVALID_ARGUMENT naming a bad
+ * option (epochs < 1, batch_size < 1, a negative proximal strength or norm, an aggregator nesting
+ * deeper than 8; MIME_LITE or SCAFFOLD with a DP aggregator, whose privacy the unclipped second
+ * vector would void; SCAFFOLD with a client optimizer other than plain sgd or a population < 1),
+ * the optimizers' and the schedule's errors, OUT_OF_MEMORY. The caller destroys *out. */
 fedc_status fedc_learning_process_create(fedc_ctx *ctx, fedc_learning_model *model,
                                          const fedc_process_opts *opts,
                                          fedc_learning_process **out);

@@ -128,11 +128,10 @@ fedc_status fedc_client_store_sqlite_open(fedc_ctx *ctx, const char *path,
         sqlite3_prepare_v2(s->db, "SELECT variate FROM client_variates WHERE client_id = ?1", -1,
                            &s->get, NULL) != SQLITE_OK)
         st = db_error(ctx, s, "preparing a read", NULL);
-    if (st >= 0 &&
-        sqlite3_prepare_v2(s->db,
-                           "INSERT OR REPLACE INTO client_variates(client_id, variate) "
-                           "VALUES (?1, ?2)",
-                           -1, &s->put, NULL) != SQLITE_OK)
+    if (st >= 0 && sqlite3_prepare_v2(s->db,
+                                      "INSERT OR REPLACE INTO client_variates(client_id, variate) "
+                                      "VALUES (?1, ?2)",
+                                      -1, &s->put, NULL) != SQLITE_OK)
         st = db_error(ctx, s, "preparing a write", NULL);
     if (st < 0) {
         sqlite_destroy(s);

@@ -254,8 +254,9 @@ fedc_status fedc__native_train(fedc_ctx *ctx, void *user, const uint8_t *blob, s
     if (!data) return fedc_ctx_errorf(ctx, FEDC_STATUS_TYPE, "client work: no 'dataset' field");
     if (p->extra_name &&
         !(extra = fedc__vector_of(fedc__field(fedc__field(arg, "server"), p->extra_name), p->E)))
-        return fedc_ctx_errorf(ctx, FEDC_STATUS_TYPE, "client work: the server sent no %s float32[%lld]",
-                               p->extra_name, (long long)p->E);
+        return fedc_ctx_errorf(ctx, FEDC_STATUS_TYPE,
+                               "client work: the server sent no %s float32[%lld]", p->extra_name,
+                               (long long)p->E);
     const char *id = NULL;
     if (p->store && (st = client_id(ctx, data, &id)) < 0) return st;
 
@@ -294,8 +295,10 @@ fedc_status fedc__native_train(fedc_ctx *ctx, void *user, const uint8_t *blob, s
         /* the base optimizer's broadcast state: hparams then the rest, frozen for every step */
         memcpy(r.opt_state + p->H, extra, (size_t)p->E * sizeof(float));
         float *frozen = fedc_malloc((size_t)S * sizeof(float));
-        if (!frozen) st = oom(ctx);
-        else memcpy(frozen, r.opt_state, (size_t)S * sizeof(float));
+        if (!frozen)
+            st = oom(ctx);
+        else
+            memcpy(frozen, r.opt_state, (size_t)S * sizeof(float));
         r.frozen = frozen;
         if (st >= 0) st = full_gradient(ctx, p, &o, &r, round);
     } else if (p->store) {
@@ -430,7 +433,8 @@ fedc_status fedc__native_personalize(fedc_ctx *ctx, void *user, const uint8_t *b
         double *train_metrics = fedc_calloc((size_t)(M ? M : 1), sizeof(double));
         double *keep = r.metrics;
         r.metrics = train_metrics; /* fine-tuning's own metrics are not reported */
-        st = train_metrics ? local_train(ctx, p, &o, false, &r, ntrain, 0, &examples, NULL) : oom(ctx);
+        st = train_metrics ? local_train(ctx, p, &o, false, &r, ntrain, 0, &examples, NULL)
+                           : oom(ctx);
         r.metrics = keep;
         fedc_free(train_metrics);
     }

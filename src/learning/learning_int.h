@@ -160,7 +160,7 @@ struct fedc_learning_process {
     const char *extra_name, *second_name;
     fedc_client_store *store; /* SCAFFOLD: the clients' control variates */
     bool owns_store;
-    fedc__schedule schedule;                 /* the client learning-rate schedule, if any */
+    fedc__schedule schedule; /* the client learning-rate schedule, if any */
     fedc_comp *module;
 #define FEDC__NATIVES 9
     fedc_native natives[FEDC__NATIVES];

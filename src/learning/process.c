@@ -406,8 +406,7 @@ fedc_status fedc_learning_process_set_hparam(fedc_ctx *ctx, const fedc_learning_
     fedc_free(buf);
     if (st >= 0)
         st = fedc__make_state(ctx, p, fedc_value_retain(w), client ? vec : fedc_value_retain(h),
-                              round, fedc_value_retain(x), client ? fedc_value_retain(f) : vec,
-                              &m);
+                              round, fedc_value_retain(x), client ? fedc_value_retain(f) : vec, &m);
     else
         fedc_value_release(vec);
     if (st < 0) return st;

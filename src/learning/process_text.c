@@ -417,9 +417,8 @@ fedc_status fedc__process_text(fedc_ctx *ctx, const fedc_learning_process *p, ch
                  W, (long long)p->H, X, (long long)p->F);
         snprintf(BC, sizeof BC, "<weights=%s,hparams=float32[%lld],round=int32%s>", W,
                  (long long)p->H, X);
-        snprintf(OUT, sizeof OUT,
-                 "<update=float32[%lld],weight=float32,metrics=float64[%lld]%s>", (long long)p->P,
-                 (long long)p->M, SEC);
+        snprintf(OUT, sizeof OUT, "<update=float32[%lld],weight=float32,metrics=float64[%lld]%s>",
+                 (long long)p->P, (long long)p->M, SEC);
         const fedc_aggregator *c[MAX_DEPTH];
         int n;
         fedc_aggregator dp_clip;

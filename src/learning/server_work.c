@@ -138,14 +138,13 @@ static fedc_status read_state(fedc_ctx *ctx, const fedc_learning_process *p, fed
     out->extra_data = out->extra ? fedc__vector_of(out->extra, p->E) : NULL;
     const fedc_tensor *r = fedc__tensor_of(fedc__field(cw, "round"));
     if (!out->trainable || !out->opt || !fedc__vector_of(out->hparams, p->H) || !r ||
-        (p->extra_name && !out->extra_data) ||
-        r->dtype != FEDC_DTYPE_INT32 || r->shape.rank != 0 ||
+        (p->extra_name && !out->extra_data) || r->dtype != FEDC_DTYPE_INT32 || r->shape.rank != 0 ||
         !fedc__vector_of(fedc__field(out->weights, "non_trainable"), p->Q))
-        return fedc_ctx_errorf(ctx, FEDC_STATUS_TYPE,
-                               "not a state of this learning process (P=%lld, H=%lld, F=%lld%s%s%s)",
-                               (long long)p->P, (long long)p->H, (long long)p->F,
-                               p->extra_name ? ", client_work." : "",
-                               p->extra_name ? p->extra_name : "", p->extra_name ? " float32[E]" : "");
+        return fedc_ctx_errorf(
+            ctx, FEDC_STATUS_TYPE,
+            "not a state of this learning process (P=%lld, H=%lld, F=%lld%s%s%s)", (long long)p->P,
+            (long long)p->H, (long long)p->F, p->extra_name ? ", client_work." : "",
+            p->extra_name ? p->extra_name : "", p->extra_name ? " float32[E]" : "");
     out->round = ((const int32_t *)r->data)[0];
     return FEDC_STATUS_OK;
 }

@@ -60,8 +60,7 @@ static void batches_close(batches *it) {
  * server optimizer state sstate; all three updated in place. */
 static void plain_mime_round(fedc_ctx *ctx, fedc_learning_model *proto, fedc_client_data *cd,
                              const fedc_process_opts *o, const fedc_optimizer *copt,
-                             const fedc_optimizer *sopt, float *w_srv, float *base,
-                             float *sstate) {
+                             const fedc_optimizer *sopt, float *w_srv, float *base, float *sstate) {
     int64_t P = fedc_learning_model_num_trainable(proto), C = fedc_optimizer_state_size(copt);
     float acc_u[MAXP] = {0}, acc_g[MAXP] = {0}, total = 0, total_g = 0;
     for (int64_t c = 0; c < fedc_client_data_num_clients(cd); c++) {
@@ -173,7 +172,8 @@ TEST(mime_lite_state_prints_parses_back_and_keeps_its_optimizer_state) {
     char *text;
     ASSERT_OK(fedc_comp_print(ctx, fedc_learning_process_module(p), &text));
     /* adam: 4 hparams, then the step counter (2) and two moments of P = 10 */
-    ASSERT_CONTAINS(text, "client_work=<hparams=float32[4],round=int32,optimizer_state=float32[22]>");
+    ASSERT_CONTAINS(text,
+                    "client_work=<hparams=float32[4],round=int32,optimizer_state=float32[22]>");
     ASSERT_CONTAINS(text, "gradient=float32[10]");
     ASSERT_CONTAINS(text, "gradient=div(a.gradient, a.gradient_weight)");
     fedc_comp *back;
@@ -194,8 +194,7 @@ TEST(mime_lite_state_prints_parses_back_and_keeps_its_optimizer_state) {
     double lr;
     ASSERT_OK(fedc_learning_process_get_hparam(ctx, p, s3, "client/learning_rate", &lr));
     ASSERT_EQ(lr, 0.5);
-    ASSERT_TRUE(fedc_value_equal(
-        os, field(field(member(s3), "client_work"), "optimizer_state")));
+    ASSERT_TRUE(fedc_value_equal(os, field(field(member(s3), "client_work"), "optimizer_state")));
     ASSERT_EQ(fedc_learning_process_round(p, s3), 0);
     fedc_value_release(weights);
     fedc_value_release(s2);
@@ -211,8 +210,8 @@ TEST(mime_lite_state_prints_parses_back_and_keeps_its_optimizer_state) {
 }
 
 /* Runs `rounds` rounds on a pool of `threads` (0: the reference executor). */
-static void run(fedc_ctx *ctx, fedc_learning_process *p, fedc_value *data, int rounds,
-                int threads, fedc_value **state, fedc_value **metrics) {
+static void run(fedc_ctx *ctx, fedc_learning_process *p, fedc_value *data, int rounds, int threads,
+                fedc_value **state, fedc_value **metrics) {
     fedc_pool *pool = NULL;
     if (threads) ASSERT_OK(fedc_pool_create(ctx, threads, &pool));
     ASSERT_OK(fedc_learning_process_initialize(ctx, p, state));

@@ -288,9 +288,8 @@ TEST(scaffold_store_entry_of_the_wrong_length_names_the_client) {
     ASSERT_OK(fedc_client_store_sqlite_open(ctx, path, &disk));
     sqlite3 *db;
     ASSERT_EQ(sqlite3_open(path, &db), SQLITE_OK);
-    ASSERT_EQ(sqlite3_exec(db,
-                           "INSERT INTO client_variates VALUES ('c1', x'01020304050607')",
-                           NULL, NULL, NULL),
+    ASSERT_EQ(sqlite3_exec(db, "INSERT INTO client_variates VALUES ('c1', x'01020304050607')", NULL,
+                           NULL, NULL),
               SQLITE_OK);
     sqlite3_close(db);
     o.client_store = disk;
