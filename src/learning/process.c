@@ -215,7 +215,7 @@ fedc_status fedc_learning_process_create(fedc_ctx *ctx, fedc_learning_model *mod
             {"fedc.learning.init", fedc__native_init, p},
         };
         memcpy(p->natives, natives, sizeof natives);
-        if (opts->client_lr_schedule) st = check_schedule(ctx, opts->client_lr_schedule);
+        if (st >= 0 && opts->client_lr_schedule) st = check_schedule(ctx, opts->client_lr_schedule);
         char *text = NULL;
         if (st >= 0) st = fedc__process_text(ctx, p, &text);
         if (st >= 0) st = fedc_comp_parse(ctx, "process", text, &p->module);

@@ -2,10 +2,14 @@
  * plain loop bit for bit (full gradient at the broadcast weights, local steps with the broadcast
  * base optimizer state frozen, weighted means, the server optimizer on the delta and the base
  * optimizer's state advanced by the mean gradient); the state's types; the module prints and
- * parses back; 1 and 2 threads give the same bits.
+ * parses back; 1 and 2 threads give the same bits; a training run resumed from a checkpoint (which
+ * holds the base optimizer's state) ends where an uninterrupted one does.
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "fedc/learning_train.h"
 #include "learning/learning_testutil.h"
 
 static fedc_value *field(fedc_value *v, const char *name) {
@@ -252,6 +256,48 @@ TEST(mime_lite_is_bit_identical_on_1_and_2_threads) {
     for (int i = 0; i < 6; i++)
         fedc_value_release(v[i]);
     fedc_value_release(data);
+    fedc_learning_process_destroy(p);
+    fedc_learning_model_destroy(lm);
+    fedc_client_data_destroy(cd);
+}
+
+static fedc_status stop_at_3(fedc_ctx *ctx, void *user, const fedc_round_report *r) {
+    (void)user;
+    if (r->round == 3) return fedc_ctx_errorf(ctx, FEDC_STATUS_CANCELLED, "stopped");
+    return FEDC_STATUS_OK;
+}
+
+TEST(mime_lite_run_resumes_from_a_checkpoint_bit_identically) {
+    fedc_client_data *cd = ltest_clients(ctx, 6, 4, 3, 21);
+    fedc_learning_model *lm = ltest_dense_model(ctx, 4, 3, 22);
+    fedc_process_opts po = mime_opts();
+    fedc_learning_process *p;
+    ASSERT_OK(fedc_learning_process_create(ctx, lm, &po, &p));
+    char dir[] = "/tmp/fedc_mime_XXXXXX";
+    ASSERT_TRUE(mkdtemp(dir) != NULL);
+    fedc_train_opts o = fedc_train_opts_default();
+    o.rounds = 4;
+    o.sampling.cohort_size = 3;
+    fedc_value *whole, *part;
+    ASSERT_OK(fedc_learning_process_initialize(ctx, p, &whole));
+    ASSERT_OK(fedc_train_run(ctx, p, &whole, cd, NULL, &o));
+    o.checkpoint_every = 2;
+    o.out_dir = dir;
+    o.on_round = stop_at_3;
+    ASSERT_OK(fedc_learning_process_initialize(ctx, p, &part));
+    ASSERT_STATUS(FEDC_STATUS_CANCELLED, fedc_train_run(ctx, p, &part, cd, NULL, &o));
+    fedc_value_release(part);
+    o.on_round = NULL;
+    o.resume = true; /* from round 2's checkpoint */
+    ASSERT_OK(fedc_learning_process_initialize(ctx, p, &part));
+    ASSERT_OK(fedc_train_run(ctx, p, &part, cd, NULL, &o));
+    ASSERT_EQ(fedc_learning_process_round(p, part), 4);
+    ASSERT_TRUE(fedc_value_equal(part, whole));
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    ASSERT_EQ(system(cmd), 0);
+    fedc_value_release(part);
+    fedc_value_release(whole);
     fedc_learning_process_destroy(p);
     fedc_learning_model_destroy(lm);
     fedc_client_data_destroy(cd);

@@ -340,3 +340,42 @@ TEST(scaffold_options_and_data_are_checked) {
     fedc_learning_process_destroy(p);
     fedc_learning_model_destroy(lm);
 }
+
+TEST(mime_lite_and_scaffold_run_beside_clipping_zeroing_and_robust_aggregators) {
+    fedc_client_data *cd = ltest_clients(ctx, 4, 3, 2, 4);
+    fedc_learning_model *lm = ltest_dense_model(ctx, 3, 2, 4);
+    fedc_aggregator zero = {.kind = FEDC_AGGREGATOR_ZEROING, .norm = 100, .inner = NULL};
+    fedc_aggregator chains[2] = {
+        {.kind = FEDC_AGGREGATOR_CLIPPING, .norm = 0.01, .inner = &zero},
+        {.kind = FEDC_AGGREGATOR_MEDIAN, .capacity = 8},
+    };
+    fedc_value *data = ltest_clients_value(ctx, cd);
+    for (int alg = 0; alg < 2; alg++)
+        for (int k = 0; k < 2; k++) {
+            fedc_process_opts o =
+                alg ? scaffold_opts(4) : fedc_process_opts_default(FEDC_ALGORITHM_MIME_LITE);
+            o.aggregator = chains[k];
+            fedc_learning_process *p;
+            ASSERT_OK(fedc_learning_process_create(ctx, lm, &o, &p));
+            fedc_value *state, *s2, *m;
+            ASSERT_OK(fedc_learning_process_initialize(ctx, p, &state));
+            ASSERT_OK(fedc_learning_process_next(ctx, p, state, data, NULL, &s2, &m));
+            double v;
+            if (k == 0) { /* updates clipped to 0.01 (the second vector is not) */
+                ASSERT_OK(fedc_metrics_get(ctx, m, "aggregator/clipped_count", &v));
+                ASSERT_GE(v, 1);
+            }
+            ASSERT_OK(fedc_metrics_get(ctx, m, "finalizer/update_non_finite", &v));
+            ASSERT_EQ(v, 0);
+            fedc_value *cw = field(member(s2), "client_work");
+            ASSERT_EQ(fedc_value_size(cw), 3);
+            ASSERT_FALSE(fedc_value_equal(cw, field(member(state), "client_work")));
+            fedc_value_release(state);
+            fedc_value_release(s2);
+            fedc_value_release(m);
+            fedc_learning_process_destroy(p);
+        }
+    fedc_value_release(data);
+    fedc_learning_model_destroy(lm);
+    fedc_client_data_destroy(cd);
+}
