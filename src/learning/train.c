@@ -135,8 +135,11 @@ static fedc_status state_from_checkpoint(fedc_ctx *ctx, const fedc_learning_proc
             st = fedc__vector_value(ctx, data, sizes[i], &parts[i]);
     }
     size_t rsize;
-    const int64_t *round = fedc_checkpoint_find(c, "round", &rsize);
-    if (st >= 0 && (!round || rsize != sizeof *round || *round != fedc_checkpoint_round(c)))
+    int64_t round = -1;
+    /* a blob's bytes need not be aligned for an int64_t: copy them out */
+    const void *round_bytes = fedc_checkpoint_find(c, "round", &rsize);
+    if (round_bytes && rsize == sizeof round) memcpy(&round, round_bytes, sizeof round);
+    if (st >= 0 && (!round_bytes || rsize != sizeof round || round != fedc_checkpoint_round(c)))
         st = fedc_ctx_errorf(ctx, FEDC_STATUS_CORRUPT, "checkpoint of round %lld: bad 'round'",
                              (long long)fedc_checkpoint_round(c));
     fedc_value *w = NULL, *m = NULL;
@@ -145,7 +148,7 @@ static fedc_status state_from_checkpoint(fedc_ctx *ctx, const fedc_learning_proc
         st = fedc_value_struct(ctx, 2, parts, wn, &w);
     }
     if (st >= 0) {
-        st = fedc__make_state(ctx, p, w, fedc_value_retain(parts[2]), (int32_t)*round,
+        st = fedc__make_state(ctx, p, w, fedc_value_retain(parts[2]), (int32_t)round,
                               fedc_value_retain(parts[4]), fedc_value_retain(parts[3]), &m);
         w = NULL;
     }
