@@ -240,11 +240,85 @@ typedef enum fedc_algorithm {
     /* TFF's personalization evaluation: each client fine-tunes the model on the first part of
      * its examples (client options: optimizer, epochs, batch size, shuffling) and evaluates it
      * before and after on the rest; the state is the model. */
-    FEDC_ALGORITHM_PERSONALIZATION_EVAL = 4
+    FEDC_ALGORITHM_PERSONALIZATION_EVAL = 4,
+    /* MimeLite (Karimireddy et al. 2021, "Breaking the centralised barrier for cross-device
+     * federated learning"; TFF's build_weighted_mime_lite / build_unweighted_mime_lite): the
+     * client optimizer is the base optimizer, whose state (step counter and slots, e.g. SGD
+     * momentum or Adam's moments) lives at the server and is broadcast with the weights. Each
+     * client computes the full-batch gradient of its data at the broadcast weights (every example
+     * once, in order, in batches of batch_size), then trains locally with the base optimizer whose
+     * state stays frozen at the broadcast one; it returns the model delta and the full gradient.
+     * The server averages both (the gradient weighted by the client weight, outside the
+     * aggregator chain), applies the delta with the server optimizer (sgd 1.0 by default) and
+     * advances the base optimizer's state with the averaged gradient. */
+    FEDC_ALGORITHM_MIME_LITE = 5,
+    /* SCAFFOLD (Karimireddy et al. 2020, "SCAFFOLD: Stochastic Controlled Averaging for
+     * Federated Learning", option II): the state holds the global control variate c, each client
+     * its own c_i in the process's client store (zeros for a client never seen). A client runs K
+     * plain SGD steps y -= lr (g(y) - c_i + c) from x, then c_i+ = c_i - c + (x - y) / (K lr) is
+     * written to the store under its id; it returns the update x - y and delta c = c_i+ - c_i.
+     * The server applies the mean update through the server optimizer as FedAvg does and adds
+     * (|S| / N) mean(delta c) to c, N the population. The client optimizer must be sgd without
+     * momentum; client datasets must be client-data sequences (they carry the ids). */
+    FEDC_ALGORITHM_SCAFFOLD = 6
 } fedc_algorithm;
 
 /* Whether the algorithm only evaluates (its state is the model weights W). */
 bool fedc_algorithm_is_evaluation(fedc_algorithm a);
+
+/* ---------------------------------------------------------------------------------------------
+ * Client stores: per-client vectors that persist across rounds (SCAFFOLD's control variates)
+ *
+ * A store maps a client id to a float32 vector. A client missing from the store reads as zeros.
+ * Clients running at the same time read and write their own entries only, so a store is used by
+ * several threads at once (each implementation serializes what it must).
+ * ------------------------------------------------------------------------------------------- */
+
+typedef struct fedc_client_store fedc_client_store;
+
+/* A store implementation. `self` is its state. get: when the client has an entry, *count is its
+ * length in floats and, when that equals n, the entry is copied into out; *count is -1 when the
+ * client has none. put: replaces the client's entry with v[0..n). Both are called from several
+ * threads at once for different clients. Errors: IO, CORRUPT, OUT_OF_MEMORY naming the client. */
+typedef struct fedc_client_store_ops {
+    const char *kind; /* a word naming the storage ("memory", "sqlite"); printed in processes */
+    fedc_status (*get)(fedc_ctx *ctx, void *self, const char *client_id, float *out, int64_t n,
+                       int64_t *count);
+    fedc_status (*put)(fedc_ctx *ctx, void *self, const char *client_id, const float *v, int64_t n);
+    void (*destroy)(void *self);
+} fedc_client_store_ops;
+
+/* Wraps an implementation: `self` is owned from now on (ops->destroy is called by
+ * fedc_client_store_destroy, and here on error). Errors: INVALID_ARGUMENT (a missing function or
+ * kind), OUT_OF_MEMORY. The caller owns *out. */
+fedc_status fedc_client_store_create(fedc_ctx *ctx, const fedc_client_store_ops *ops, void *self,
+                                     fedc_client_store **out);
+
+/* A store in memory (kind "memory"): a hash table of copies. Errors: OUT_OF_MEMORY. */
+fedc_status fedc_client_store_memory(fedc_ctx *ctx, fedc_client_store **out);
+
+/* A store in an SQLite file (kind "sqlite"), created when missing: table
+ * client_variates(client_id TEXT PRIMARY KEY, variate BLOB), each vector as little-endian float32
+ * bytes, so millions of clients live on disk and only the round's are in memory. One connection,
+ * serialized by a lock. Errors: IO naming the path and SQLite's message. */
+fedc_status fedc_client_store_sqlite_open(fedc_ctx *ctx, const char *path, fedc_client_store **out);
+
+/* Frees the store (closing its file). NULL is a no-op. */
+void fedc_client_store_destroy(fedc_client_store *s);
+
+/* The implementation's kind word. */
+const char *fedc_client_store_kind(const fedc_client_store *s);
+
+/* Reads client_id's vector of n floats into out (zeros when the client has no entry). Errors:
+ * CORRUPT naming the client when its entry has another length, the implementation's. Thread
+ * safety: any number of threads, for different clients. */
+fedc_status fedc_client_store_get(fedc_ctx *ctx, fedc_client_store *s, const char *client_id,
+                                  int64_t n, float *out);
+
+/* Replaces client_id's vector with v[0..n) (copied). Errors: the implementation's. Thread safety:
+ * any number of threads, for different clients. */
+fedc_status fedc_client_store_put(fedc_ctx *ctx, fedc_client_store *s, const char *client_id,
+                                  const float *v, int64_t n);
 
 typedef struct fedc_process_opts {
     fedc_algorithm algorithm;
@@ -268,9 +342,18 @@ typedef struct fedc_process_opts {
      * aggregate_report, finalizer, finalize_metrics, next, ...), with the same types; its other
      * definitions come first, for the replacements to use. Print a process to see the parts. */
     const char *overrides;
+    /* SCAFFOLD: where the clients' control variates live (borrowed: it must outlive the process;
+     * NULL: the process makes and owns an in-memory one, fedc_learning_process_client_store).
+     * Its kind is written into the client work's blob. */
+    fedc_client_store *client_store;
+    /* SCAFFOLD: N, the number of clients rounds are sampled from (>= 1; c moves by |S| / N of
+     * the mean control delta). */
+    int64_t population;
 } fedc_process_opts;
 
-/* Defaults for `algorithm` as TFF's builders have them. */
+/* Defaults for `algorithm` as TFF's builders have them; SCAFFOLD as the paper has it: client
+ * sgd without momentum, updates averaged unweighted (client weighting uniform), population 0
+ * (to be set). */
 fedc_process_opts fedc_process_opts_default(fedc_algorithm algorithm);
 
 /* Builds a learning process for `model` (borrowed: it must outlive the process; its current
@@ -280,24 +363,33 @@ fedc_process_opts fedc_process_opts_default(fedc_algorithm algorithm);
  * where S = <global_model_weights=<trainable=float32[P],non_trainable=float32[Q]>,
  *            client_work=<hparams=float32[H],round=int32>, finalizer=float32[F]>
  * (hparams: the client optimizer's hyperparameters in its order; finalizer: the server
- * optimizer's state), D is the client dataset's element <x=..., y=...> as the input spec says,
- * and M = <client_work=<train=<metric=float64,...>>, aggregator=<...>,
- *          finalizer=<update_non_finite=int32>> (with a DP aggregator the finalizer also reports
- *          dp_epsilon=float64, NaN without accounting).
- * FED_EVAL's next is (state: W@SERVER, client_data: {D*}@CLIENTS) -> <state=W@SERVER, metrics=...>
- * with W the model weights and metrics <client_work=<eval=<metric=float64,...>>>;
- * PERSONALIZATION_EVAL's the same with metrics <client_work=<baseline=<...>,personalized=<...>>>
- * (baseline: the global model on the held-out examples; personalized: after fine-tuning). Errors:
- * PARSE / TYPE / NOT_FOUND for overrides that do not parse or check (their messages say
- * "overrides:LINE:COL"), INVALID_ARGUMENT naming a bad option (epochs < 1, batch_size < 1, a
- * negative proximal strength or norm, an aggregator nesting deeper than 8), the optimizers' and the
- * schedule's errors, OUT_OF_MEMORY. The caller destroys *out. */
+ * optimizer's state). MIME_LITE's client_work has a third member optimizer_state=float32[C-H],
+ * the rest of the base (client) optimizer's state after its hyperparameters (step counter and
+ * slots); SCAFFOLD's has control=float32[P], the global control variate c. Both are broadcast
+ * with the weights, and their aggregate carries a second vector (MIME_LITE: gradient, SCAFFOLD:
+ * control_delta) averaged outside the aggregator chain. D is the client dataset's element <x=...,
+ * y=...> as the input spec says, and M = <client_work=<train=<metric=float64,...>>,
+ * aggregator=<...>, finalizer=<update_non_finite=int32>> (with a DP aggregator the finalizer also
+ * reports dp_epsilon=float64, NaN without accounting). FED_EVAL's next is (state: W@SERVER,
+ * client_data: {D*}@CLIENTS) -> <state=W@SERVER, metrics=...> with W the model weights and metrics
+ * <client_work=<eval=<metric=float64,...>>>; PERSONALIZATION_EVAL's the same with metrics
+ * <client_work=<baseline=<...>,personalized=<...>>> (baseline: the global model on the held-out
+ * examples; personalized: after fine-tuning). Errors: PARSE / TYPE / NOT_FOUND for overrides that
+ * do not parse or check (their messages say "overrides:LINE:COL"), INVALID_ARGUMENT naming a bad
+ * option (epochs < 1, batch_size < 1, a negative proximal strength or norm, an aggregator nesting
+ * deeper than 8; MIME_LITE or SCAFFOLD with a DP aggregator, whose privacy the unclipped second
+ * vector would void; SCAFFOLD with a client optimizer other than plain sgd or a population < 1),
+ * the optimizers' and the schedule's errors, OUT_OF_MEMORY. The caller destroys *out. */
 fedc_status fedc_learning_process_create(fedc_ctx *ctx, fedc_learning_model *model,
                                          const fedc_process_opts *opts,
                                          fedc_learning_process **out);
 
 /* Frees the process. NULL is a no-op. */
 void fedc_learning_process_destroy(fedc_learning_process *p);
+
+/* SCAFFOLD's client store (the one given in the options or the process's own in-memory one), or
+ * NULL for other algorithms. Borrowed from the process. */
+fedc_client_store *fedc_learning_process_client_store(const fedc_learning_process *p);
 
 /* The checked module (print it with fedc_comp_print). Owned by the process. */
 const fedc_comp *fedc_learning_process_module(const fedc_learning_process *p);

@@ -1,5 +1,7 @@
-/* client_work.c — what a client runs: local training from the broadcast model (FedAvg, FedProx)
- * or one averaged gradient (FedSGD), giving <update, weight, metrics>; and local evaluation.
+/* client_work.c — what a client runs: local training from the broadcast model (FedAvg, FedProx,
+ * MimeLite with the broadcast optimizer state frozen, SCAFFOLD with control variates) or one
+ * averaged gradient (FedSGD), giving <update, weight, metrics[, second vector]>; and local
+ * evaluation.
  * The update is w_start - w_end (TFF's model delta), zeroed with weight 0 when it is not finite,
  * as TFF's client work does.
  */
@@ -21,6 +23,11 @@ typedef struct client_run {
     fedc_learning_model *m;
     int slot;
     float *w0, *acc, *opt_state;
+    /* MimeLite: the broadcast base optimizer state, restored before every step. SCAFFOLD: the
+     * global control variate c and the client's c_i, subtracted from / added to every gradient
+     * as g - c_i + c. NULL otherwise. */
+    const float *frozen, *control;
+    float *second, *client_control;
     double *metrics;
     int64_t *order;
     fedc__examples data;
@@ -31,6 +38,8 @@ static void run_free(fedc__instances *in, client_run *r) {
     fedc_free(r->w0);
     fedc_free(r->acc);
     fedc_free(r->opt_state);
+    fedc_free(r->second);
+    fedc_free(r->client_control);
     fedc_free(r->metrics);
     fedc_free(r->order);
     fedc__examples_free(&r->data);
@@ -92,7 +101,8 @@ static bool all_finite(const float *v, int64_t n) {
  * keyed by (seed, round, client, batch). *examples counts the examples trained on. */
 static fedc_status local_train(fedc_ctx *ctx, const fedc_learning_process *p,
                                const fedc_client_work_opts *op, bool fed_sgd, client_run *r,
-                               int64_t n, int64_t round, int64_t *examples_out) {
+                               int64_t n, int64_t round, int64_t *examples_out,
+                               int64_t *steps_out) {
     const fedc_client_work_opts o = *op;
     int64_t P = p->P;
     float *w = fedc_learning_model_trainable(r->m), *g = fedc_learning_model_gradients(r->m);
@@ -126,6 +136,12 @@ static fedc_status local_train(fedc_ctx *ctx, const fedc_learning_process *p,
                     for (int64_t i = 0; i < P; i++)
                         g[i] += mu * (w[i] - r->w0[i]);
                 }
+                if (r->control)
+                    for (int64_t i = 0; i < P; i++)
+                        g[i] = g[i] - r->client_control[i] + r->control[i];
+                if (r->frozen)
+                    memcpy(r->opt_state, r->frozen,
+                           (size_t)fedc_optimizer_state_size(p->client_opt) * sizeof(float));
                 st = fedc_optimizer_next(ctx, p->client_opt, r->opt_state, w, g);
             }
             examples += b.n;
@@ -134,7 +150,70 @@ static fedc_status local_train(fedc_ctx *ctx, const fedc_learning_process *p,
         }
     }
     *examples_out = examples;
+    if (steps_out) *steps_out = batches;
     return st;
+}
+
+/* MimeLite's full-batch gradient at the model's current weights: every example once, in order,
+ * in batches of batch_size, the batches' mean gradients weighted by their sizes, into
+ * r->second. Dropout draws are keyed apart from local training's. No metrics. */
+static fedc_status full_gradient(fedc_ctx *ctx, const fedc_learning_process *p,
+                                 const fedc_client_work_opts *o, client_run *r, int64_t round) {
+    int64_t P = p->P, examples = 0;
+    const float *g = fedc_learning_model_gradients(r->m);
+    fedc_status st = FEDC_STATUS_OK;
+    uint64_t key = mix(mix(mix(o->seed, (uint64_t)round), r->data.key), 0x6d696d65ull /* mime */);
+    for (int64_t start = 0, b = 0; start < r->data.n && st >= 0; start += o->batch_size, b++) {
+        int64_t count = r->data.n - start < o->batch_size ? r->data.n - start : o->batch_size;
+        fedc_batch batch;
+        fedc_tensor bx, by;
+        st = fedc__examples_batch(ctx, &p->model->spec, &r->data, NULL, start, count, &bx, &by,
+                                  &batch);
+        fedc_forward_opts fo = {true, true, mix(key, (uint64_t)b)};
+        fedc_forward_output res;
+        if (st >= 0) st = fedc_learning_model_forward(ctx, r->m, &batch, &fo, NULL, &res);
+        if (st < 0) break;
+        for (int64_t i = 0; i < P; i++)
+            r->second[i] += g[i] * (float)batch.n;
+        examples += batch.n;
+    }
+    for (int64_t i = 0; i < P && examples; i++)
+        r->second[i] = r->second[i] / (float)examples;
+    return st;
+}
+
+/* The client's id: SCAFFOLD keys its control variate by it, so only client-data sequences (which
+ * carry ids) can be trained on. */
+static fedc_status client_id(fedc_ctx *ctx, fedc_value *data, const char **id) {
+    const fedc_client_data *cd;
+    int64_t index;
+    if (!fedc_value_as_client_sequence(data, &cd, &index))
+        return fedc_ctx_errorf(ctx, FEDC_STATUS_INVALID_ARGUMENT,
+                               "scaffold: a client's dataset must be a client-data sequence (its "
+                               "id keys the client's control variate)");
+    *id = fedc_client_data_client_id(cd, index);
+    return FEDC_STATUS_OK;
+}
+
+/* The blob's algorithm against the process's (a printed process run by another one). */
+static fedc_status check_algorithm(fedc_ctx *ctx, const fedc_learning_process *p,
+                                   const uint8_t *blob, size_t blob_size) {
+    char word[32] = "", store[32] = "";
+    bool has = fedc__blob_get_str(blob, blob_size, "algorithm", word, sizeof word);
+    const char *want = p->extra_name ? fedc__algorithm_word(p->opts.algorithm) : NULL;
+    if ((want && (!has || strcmp(word, want))) || (!want && has))
+        return fedc_ctx_errorf(ctx, FEDC_STATUS_INVALID_ARGUMENT,
+                               "client work: algorithm '%s' in the computation, the process runs "
+                               "'%s'",
+                               has ? word : fedc__algorithm_word(FEDC_ALGORITHM_FED_AVG),
+                               fedc__algorithm_word(p->opts.algorithm));
+    if (p->store && (!fedc__blob_get_str(blob, blob_size, "store", store, sizeof store) ||
+                     strcmp(store, fedc_client_store_kind(p->store))))
+        return fedc_ctx_errorf(ctx, FEDC_STATUS_INVALID_ARGUMENT,
+                               "client work: client store '%s' in the computation, the process "
+                               "has '%s'",
+                               store, fedc_client_store_kind(p->store));
+    return FEDC_STATUS_OK;
 }
 
 /* Inference over rows [start, start + count) in batches, adding into the metrics. */
@@ -159,6 +238,7 @@ fedc_status fedc__native_train(fedc_ctx *ctx, void *user, const uint8_t *blob, s
     fedc_client_work_opts o;
     bool fed_sgd;
     fedc_status st = fedc__client_work_from_blob(ctx, blob, blob_size, &o, &fed_sgd);
+    if (st >= 0) st = check_algorithm(ctx, p, blob, blob_size);
     if (st < 0) return st;
     if (o.optimizer.kind != fedc_optimizer_get_kind(p->client_opt))
         return fedc_ctx_errorf(
@@ -167,11 +247,18 @@ fedc_status fedc__native_train(fedc_ctx *ctx, void *user, const uint8_t *blob, s
             fedc_optimizer_kind_name(o.optimizer.kind),
             fedc_optimizer_kind_name(fedc_optimizer_get_kind(p->client_opt)));
     fedc_value *weights, *data = fedc__field(arg, "dataset");
-    const float *hparams = NULL;
+    const float *hparams = NULL, *extra = NULL;
     int64_t round = 0;
     st = read_server(ctx, p, fedc__field(arg, "server"), &weights, &hparams, &round);
     if (st < 0) return st;
     if (!data) return fedc_ctx_errorf(ctx, FEDC_STATUS_TYPE, "client work: no 'dataset' field");
+    if (p->extra_name &&
+        !(extra = fedc__vector_of(fedc__field(fedc__field(arg, "server"), p->extra_name), p->E)))
+        return fedc_ctx_errorf(ctx, FEDC_STATUS_TYPE,
+                               "client work: the server sent no %s float32[%lld]", p->extra_name,
+                               (long long)p->E);
+    const char *id = NULL;
+    if (p->store && (st = client_id(ctx, data, &id)) < 0) return st;
 
     client_run r = {0};
     int64_t P = p->P, M = p->M, S = fedc_optimizer_state_size(p->client_opt);
@@ -183,7 +270,14 @@ fedc_status fedc__native_train(fedc_ctx *ctx, void *user, const uint8_t *blob, s
         r.opt_state = fedc_malloc((size_t)(S ? S : 1) * sizeof(float));
         r.metrics = fedc_calloc((size_t)(M ? M : 1), sizeof(double));
         if (!r.w0 || !r.acc || !r.opt_state || !r.metrics) st = oom(ctx);
+        if (st >= 0 && p->second_name &&
+            !(r.second = fedc_calloc((size_t)(P ? P : 1), sizeof(float))))
+            st = oom(ctx);
+        if (st >= 0 && p->store &&
+            !(r.client_control = fedc_malloc((size_t)(P ? P : 1) * sizeof(float))))
+            st = oom(ctx);
     }
+    if (st >= 0 && p->store) st = fedc_client_store_get(ctx, p->store, id, P, r.client_control);
     if (st >= 0) st = fedc__examples_load(ctx, &p->model->spec, data, &r.data);
     if (st >= 0 && o.shuffle_buffer > 1 &&
         !(r.order = fedc_malloc((size_t)(r.data.n ? r.data.n : 1) * sizeof *r.order)))
@@ -197,9 +291,24 @@ fedc_status fedc__native_train(fedc_ctx *ctx, void *user, const uint8_t *blob, s
     fedc_optimizer_init(p->client_opt, r.opt_state);
     memcpy(r.opt_state, hparams, (size_t)p->H * sizeof(float));
     if (p->model->metrics) fedc_metric_set_zero(p->model->metrics, r.metrics);
+    if (p->opts.algorithm == FEDC_ALGORITHM_MIME_LITE) {
+        /* the base optimizer's broadcast state: hparams then the rest, frozen for every step */
+        memcpy(r.opt_state + p->H, extra, (size_t)p->E * sizeof(float));
+        float *frozen = fedc_malloc((size_t)S * sizeof(float));
+        if (!frozen)
+            st = oom(ctx);
+        else
+            memcpy(frozen, r.opt_state, (size_t)S * sizeof(float));
+        r.frozen = frozen;
+        if (st >= 0) st = full_gradient(ctx, p, &o, &r, round);
+    } else if (p->store) {
+        r.control = extra;
+    }
 
-    int64_t examples = 0;
-    st = local_train(ctx, p, &o, fed_sgd, &r, r.data.n, round, &examples);
+    int64_t examples = 0, steps = 0;
+    if (st >= 0) st = local_train(ctx, p, &o, fed_sgd, &r, r.data.n, round, &examples, &steps);
+    fedc_free((void *)r.frozen);
+    r.frozen = NULL;
     if (st < 0) {
         run_free(&p->instances, &r);
         return fedc_ctx_prefixf(ctx, "client work (round %lld)", (long long)round);
@@ -208,14 +317,44 @@ fedc_status fedc__native_train(fedc_ctx *ctx, void *user, const uint8_t *blob, s
     for (int64_t i = 0; i < P; i++)
         r.acc[i] = fed_sgd ? (examples ? r.acc[i] / (float)examples : 0.0f) : r.w0[i] - w[i];
     float weight = o.weighting == FEDC_CLIENT_WEIGHTING_UNIFORM ? 1.0f : (float)examples;
-    if (!all_finite(r.acc, P)) {
+    bool finite = all_finite(r.acc, P) && (!r.second || all_finite(r.second, P));
+    if (p->store && steps > 0 && finite) {
+        /* option II: c_i+ = c_i - c + (x - y) / (K lr); the client sends c_i+ - c_i */
+        float klr = (float)steps * hparams[p->lr_index];
+        float *next = r.client_control, *delta = r.second;
+        for (int64_t i = 0; i < P; i++) {
+            float ci = next[i];
+            next[i] = ci - r.control[i] + r.acc[i] / klr;
+            delta[i] = next[i] - ci;
+        }
+        finite = all_finite(next, P);
+        if (finite) st = fedc_client_store_put(ctx, p->store, id, next, P);
+        if (st < 0) {
+            run_free(&p->instances, &r);
+            return fedc_ctx_prefixf(ctx, "client work (round %lld)", (long long)round);
+        }
+    }
+    if (!finite) {
+        /* as TFF's client work: a non-finite result counts for nothing (nor is it stored) */
         memset(r.acc, 0, (size_t)P * sizeof(float));
+        if (r.second) memset(r.second, 0, (size_t)P * sizeof(float));
         weight = 0.0f;
     }
-    static const char *const names[3] = {"update", "weight", "metrics"};
-    fedc_value *u = NULL;
+    fedc_value *u = NULL, *sec = NULL;
     fedc__vector_value(ctx, r.acc, P, &u);
-    st = struct3(ctx, names, u, scalar_f32(ctx, weight), vector_f64(ctx, r.metrics, M), out);
+    if (!p->second_name) {
+        static const char *const names[3] = {"update", "weight", "metrics"};
+        st = struct3(ctx, names, u, scalar_f32(ctx, weight), vector_f64(ctx, r.metrics, M), out);
+    } else {
+        const char *names[4] = {"update", "weight", "metrics", p->second_name};
+        fedc__vector_value(ctx, r.second, P, &sec);
+        fedc_value *items[4] = {u, scalar_f32(ctx, weight), vector_f64(ctx, r.metrics, M), sec};
+        st = items[0] && items[1] && items[2] && items[3]
+                 ? fedc_value_struct(ctx, 4, items, names, out)
+                 : oom(ctx);
+        for (int i = 0; i < 4; i++)
+            fedc_value_release(items[i]);
+    }
     run_free(&p->instances, &r);
     return st;
 }
@@ -294,7 +433,8 @@ fedc_status fedc__native_personalize(fedc_ctx *ctx, void *user, const uint8_t *b
         double *train_metrics = fedc_calloc((size_t)(M ? M : 1), sizeof(double));
         double *keep = r.metrics;
         r.metrics = train_metrics; /* fine-tuning's own metrics are not reported */
-        st = train_metrics ? local_train(ctx, p, &o, false, &r, ntrain, 0, &examples) : oom(ctx);
+        st = train_metrics ? local_train(ctx, p, &o, false, &r, ntrain, 0, &examples, NULL)
+                           : oom(ctx);
         r.metrics = keep;
         fedc_free(train_metrics);
     }

@@ -26,6 +26,9 @@ bool fedc__blob_get_f64(const uint8_t *blob, size_t size, const char *key, doubl
 /* Copies the value of `key` into buf (NUL-terminated); false when absent or too long. */
 bool fedc__blob_get_str(const uint8_t *blob, size_t size, const char *key, char *buf, size_t cap);
 
+/* The algorithm's word in blobs ("fed_avg", "mime_lite", "scaffold", ...). */
+const char *fedc__algorithm_word(fedc_algorithm a);
+
 /* Parses the client work options the train native's blob carries (written by
  * fedc__client_work_blob). Errors: INVALID_ARGUMENT naming the missing or bad key. */
 fedc_status fedc__client_work_from_blob(fedc_ctx *ctx, const uint8_t *blob, size_t size,
@@ -129,12 +132,16 @@ fedc_status fedc__native_init(fedc_ctx *ctx, void *user, const uint8_t *blob, si
 
 /* ---- states ---- */
 
-/* The parts of a state member (borrowed), checked against the process's sizes. Errors: TYPE. */
+/* The parts of a state member (borrowed), checked against the process's sizes; *extra is the
+ * client work's third member (MimeLite's optimizer_state, SCAFFOLD's control; NULL for the
+ * others; extra itself may be NULL when not wanted). Errors: TYPE. */
 fedc_status fedc__read_state(fedc_ctx *ctx, const fedc_learning_process *p, fedc_value *s,
                              fedc_value **weights, fedc_value **hparams, fedc_value **finalizer,
-                             int32_t *round);
-/* A state member from its parts; takes the references it is given (NULL: memory ran out). */
-fedc_status fedc__make_state(fedc_ctx *ctx, fedc_value *weights, fedc_value *hparams, int32_t round,
+                             fedc_value **extra, int32_t *round);
+/* A state member from its parts; takes the references it is given (NULL: memory ran out).
+ * extra is ignored (and released) unless the process has one. */
+fedc_status fedc__make_state(fedc_ctx *ctx, const fedc_learning_process *p, fedc_value *weights,
+                             fedc_value *hparams, int32_t round, fedc_value *extra,
                              fedc_value *finalizer, fedc_value **out);
 
 /* ---- the process ---- */
@@ -146,7 +153,14 @@ struct fedc_learning_process {
     fedc_optimizer *client_opt, *server_opt; /* shapes of the optimizer states */
     int64_t P, Q, H, F, M;                   /* sizes in the state and metrics */
     int64_t lr_index;                        /* "learning_rate" among the client hparams */
-    fedc__schedule schedule;                 /* the client learning-rate schedule, if any */
+    /* MimeLite and SCAFFOLD: the client work state's third member (E floats: the base
+     * optimizer's state after its hparams, or the control variate c) and the second vector the
+     * aggregate carries (the full gradient, or delta c); E 0 and names NULL otherwise. */
+    int64_t E;
+    const char *extra_name, *second_name;
+    fedc_client_store *store; /* SCAFFOLD: the clients' control variates */
+    bool owns_store;
+    fedc__schedule schedule; /* the client learning-rate schedule, if any */
     fedc_comp *module;
 #define FEDC__NATIVES 9
     fedc_native natives[FEDC__NATIVES];

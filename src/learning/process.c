@@ -49,7 +49,22 @@ fedc_process_opts fedc_process_opts_default(fedc_algorithm algorithm) {
     o.server_optimizer.learning_rate = algorithm == FEDC_ALGORITHM_FED_SGD ? 0.1 : 1.0;
     o.aggregator = fedc_aggregator_mean();
     o.personalization_test_fraction = 0.2;
+    if (algorithm == FEDC_ALGORITHM_SCAFFOLD) /* the paper averages clients uniformly */
+        o.client.weighting = FEDC_CLIENT_WEIGHTING_UNIFORM;
     return o;
+}
+
+const char *fedc__algorithm_word(fedc_algorithm a) {
+    switch (a) {
+    case FEDC_ALGORITHM_FED_AVG: return "fed_avg";
+    case FEDC_ALGORITHM_FED_SGD: return "fed_sgd";
+    case FEDC_ALGORITHM_FED_PROX: return "fed_prox";
+    case FEDC_ALGORITHM_FED_EVAL: return "fed_eval";
+    case FEDC_ALGORITHM_PERSONALIZATION_EVAL: return "personalization_eval";
+    case FEDC_ALGORITHM_MIME_LITE: return "mime_lite";
+    case FEDC_ALGORITHM_SCAFFOLD: return "scaffold";
+    }
+    return "invalid";
 }
 
 static fedc_status check_opts(fedc_ctx *ctx, const fedc_process_opts *o) {
@@ -58,9 +73,30 @@ static fedc_status check_opts(fedc_ctx *ctx, const fedc_process_opts *o) {
         return fedc_ctx_errorf(ctx, FEDC_STATUS_INVALID_ARGUMENT,
                                "personalization test fraction must be in [0, 1], got %g",
                                o->personalization_test_fraction);
-    if ((unsigned)o->algorithm > FEDC_ALGORITHM_PERSONALIZATION_EVAL)
+    if ((unsigned)o->algorithm > FEDC_ALGORITHM_SCAFFOLD)
         return fedc_ctx_errorf(ctx, FEDC_STATUS_INVALID_ARGUMENT, "unknown algorithm %d",
                                (int)o->algorithm);
+    bool two_vectors =
+        o->algorithm == FEDC_ALGORITHM_MIME_LITE || o->algorithm == FEDC_ALGORITHM_SCAFFOLD;
+    /* the second vector (gradient, control delta) is averaged unclipped and unnoised */
+    if (two_vectors && o->aggregator.kind == FEDC_AGGREGATOR_DP_GAUSSIAN)
+        return fedc_ctx_errorf(ctx, FEDC_STATUS_INVALID_ARGUMENT,
+                               "%s: a DP aggregator would not cover the clients' %s",
+                               fedc__algorithm_word(o->algorithm),
+                               o->algorithm == FEDC_ALGORITHM_SCAFFOLD ? "control deltas"
+                                                                       : "full gradients");
+    if (o->algorithm == FEDC_ALGORITHM_SCAFFOLD) {
+        if (o->population < 1)
+            return fedc_ctx_errorf(ctx, FEDC_STATUS_INVALID_ARGUMENT,
+                                   "scaffold: population must be >= 1, got %lld",
+                                   (long long)o->population);
+        if (c->optimizer.kind != FEDC_OPTIMIZER_SGD || c->optimizer.momentum != 0)
+            return fedc_ctx_errorf(ctx, FEDC_STATUS_INVALID_ARGUMENT,
+                                   "scaffold: the client optimizer must be sgd without momentum "
+                                   "(option II's control variates assume it), got %s momentum %g",
+                                   fedc_optimizer_kind_name(c->optimizer.kind),
+                                   c->optimizer.momentum);
+    }
     if (c->epochs < 1)
         return fedc_ctx_errorf(ctx, FEDC_STATUS_INVALID_ARGUMENT,
                                "client epochs must be >= 1, got %lld", (long long)c->epochs);
@@ -121,6 +157,7 @@ void fedc_learning_process_destroy(fedc_learning_process *p) {
     fedc__instances_free(&p->instances);
     fedc_optimizer_destroy(p->client_opt);
     fedc_optimizer_destroy(p->server_opt);
+    if (p->owns_store) fedc_client_store_destroy(p->store);
     fedc_comp_destroy(p->module);
     fedc_free(p);
 }
@@ -152,6 +189,20 @@ fedc_status fedc_learning_process_create(fedc_ctx *ctx, fedc_learning_model *mod
             if (!strcmp(fedc_optimizer_hparam_name(p->client_opt, (size_t)i), "learning_rate"))
                 p->lr_index = i;
         p->F = fedc_optimizer_state_size(p->server_opt);
+        if (opts->algorithm == FEDC_ALGORITHM_MIME_LITE) {
+            p->E = fedc_optimizer_state_size(p->client_opt) - p->H;
+            p->extra_name = "optimizer_state";
+            p->second_name = "gradient";
+        } else if (opts->algorithm == FEDC_ALGORITHM_SCAFFOLD) {
+            p->E = p->P;
+            p->extra_name = "control";
+            p->second_name = "control_delta";
+            p->store = opts->client_store;
+            if (!p->store) {
+                st = fedc_client_store_memory(ctx, &p->store);
+                p->owns_store = st >= 0;
+            }
+        }
         fedc_native natives[FEDC__NATIVES] = {
             {"fedc.learning.personalize", fedc__native_personalize, p},
             {"fedc.learning.rows_put", fedc__native_rows_put, p},
@@ -164,7 +215,7 @@ fedc_status fedc_learning_process_create(fedc_ctx *ctx, fedc_learning_model *mod
             {"fedc.learning.init", fedc__native_init, p},
         };
         memcpy(p->natives, natives, sizeof natives);
-        if (opts->client_lr_schedule) st = check_schedule(ctx, opts->client_lr_schedule);
+        if (st >= 0 && opts->client_lr_schedule) st = check_schedule(ctx, opts->client_lr_schedule);
         char *text = NULL;
         if (st >= 0) st = fedc__process_text(ctx, p, &text);
         if (st >= 0) st = fedc_comp_parse(ctx, "process", text, &p->module);
@@ -181,6 +232,10 @@ fedc_status fedc_learning_process_create(fedc_ctx *ctx, fedc_learning_model *mod
 }
 
 const fedc_comp *fedc_learning_process_module(const fedc_learning_process *p) { return p->module; }
+
+fedc_client_store *fedc_learning_process_client_store(const fedc_learning_process *p) {
+    return p->store;
+}
 
 const fedc_native *fedc_learning_process_natives(const fedc_learning_process *p, size_t *n) {
     *n = sizeof p->natives / sizeof p->natives[0];
@@ -240,13 +295,13 @@ static fedc_status like(fedc_ctx *ctx, fedc_value *given, fedc_value *m, fedc_va
 
 fedc_status fedc_learning_process_get_model_weights(fedc_ctx *ctx, const fedc_learning_process *p,
                                                     fedc_value *state, fedc_value **weights) {
-    fedc_value *s = member(state), *w, *h, *f;
+    fedc_value *s = member(state), *w, *h, *f, *x;
     int32_t round;
     if (fedc_algorithm_is_evaluation(p->opts.algorithm)) {
         *weights = fedc_value_retain(s);
         return FEDC_STATUS_OK;
     }
-    fedc_status st = fedc__read_state(ctx, p, s, &w, &h, &f, &round);
+    fedc_status st = fedc__read_state(ctx, p, s, &w, &h, &f, &x, &round);
     if (st < 0) return st;
     *weights = fedc_value_retain(w);
     return FEDC_STATUS_OK;
@@ -268,12 +323,12 @@ fedc_status fedc_learning_process_set_model_weights(fedc_ctx *ctx, const fedc_le
                                (long long)p->P, (long long)p->Q);
     if (fedc_algorithm_is_evaluation(p->opts.algorithm))
         return like(ctx, state, fedc_value_retain(weights), new_state);
-    fedc_value *s = member(state), *w, *h, *f, *m = NULL;
+    fedc_value *s = member(state), *w, *h, *f, *x = NULL, *m = NULL;
     int32_t round;
-    fedc_status st = fedc__read_state(ctx, p, s, &w, &h, &f, &round);
+    fedc_status st = fedc__read_state(ctx, p, s, &w, &h, &f, &x, &round);
     if (st >= 0)
-        st = fedc__make_state(ctx, fedc_value_retain(weights), fedc_value_retain(h), round,
-                              fedc_value_retain(f), &m);
+        st = fedc__make_state(ctx, p, fedc_value_retain(weights), fedc_value_retain(h), round,
+                              fedc_value_retain(x), fedc_value_retain(f), &m);
     if (st < 0) return st;
     return like(ctx, state, m, new_state);
 }
@@ -282,7 +337,7 @@ int64_t fedc_learning_process_round(const fedc_learning_process *p, fedc_value *
     fedc_value *w, *h, *f;
     int32_t round;
     if (fedc_algorithm_is_evaluation(p->opts.algorithm)) return -1;
-    if (fedc__read_state(NULL, p, member(state), &w, &h, &f, &round) < 0) return -1;
+    if (fedc__read_state(NULL, p, member(state), &w, &h, &f, NULL, &round) < 0) return -1;
     return round;
 }
 
@@ -318,9 +373,9 @@ fedc_status fedc_learning_process_get_hparam(fedc_ctx *ctx, const fedc_learning_
     const char *local;
     bool client;
     fedc_status st = find_hparam(ctx, p, name, &opt, &local, &client);
-    fedc_value *w, *h, *f;
+    fedc_value *w, *h, *f, *x = NULL;
     int32_t round;
-    if (st >= 0) st = fedc__read_state(ctx, p, member(state), &w, &h, &f, &round);
+    if (st >= 0) st = fedc__read_state(ctx, p, member(state), &w, &h, &f, &x, &round);
     if (st < 0) return st;
     /* A client state holds only the hyperparameters, which lead every optimizer state. */
     const float *v = fedc__vector_of(client ? h : f, client ? p->H : p->F);
@@ -335,9 +390,9 @@ fedc_status fedc_learning_process_set_hparam(fedc_ctx *ctx, const fedc_learning_
     const char *local;
     bool client;
     fedc_status st = find_hparam(ctx, p, name, &opt, &local, &client);
-    fedc_value *w, *h, *f;
+    fedc_value *w, *h, *f, *x = NULL;
     int32_t round;
-    if (st >= 0) st = fedc__read_state(ctx, p, member(state), &w, &h, &f, &round);
+    if (st >= 0) st = fedc__read_state(ctx, p, member(state), &w, &h, &f, &x, &round);
     if (st < 0) return st;
     int64_t n = client ? fedc_optimizer_state_size(opt) : p->F;
     float *buf = fedc_calloc((size_t)(n ? n : 1), sizeof(float));
@@ -350,8 +405,8 @@ fedc_status fedc_learning_process_set_hparam(fedc_ctx *ctx, const fedc_learning_
     if (st >= 0) st = fedc__vector_value(ctx, buf, client ? p->H : p->F, &vec);
     fedc_free(buf);
     if (st >= 0)
-        st = fedc__make_state(ctx, fedc_value_retain(w), client ? vec : fedc_value_retain(h), round,
-                              client ? fedc_value_retain(f) : vec, &m);
+        st = fedc__make_state(ctx, p, fedc_value_retain(w), client ? vec : fedc_value_retain(h),
+                              round, fedc_value_retain(x), client ? fedc_value_retain(f) : vec, &m);
     else
         fedc_value_release(vec);
     if (st < 0) return st;

@@ -217,6 +217,9 @@ static void put_aggregator(text *t, const fedc_learning_process *p, const fedc_a
         "\naggregate_accumulator = <update=fill([%lld], 0.0), weight=0.0, metrics=fill([%lld], "
         "float64(0)), clients=0.0",
         width, M);
+    /* MimeLite's full gradient, SCAFFOLD's control delta: a mean of its own, beside the chain */
+    const char *sec = p->second_name;
+    if (sec) put(t, ", %s=fill([%lld], 0.0), %s_weight=0.0", sec, P, sec);
     for (int i = 0; i < n - 1; i++) {
         measure_name(c, i, name, sizeof name);
         put(t, ", %s=0.0", name);
@@ -247,6 +250,12 @@ static void put_aggregator(text *t, const fedc_learning_process *p, const fedc_a
         put(t, "\n     in <update=add(a.update, mul(u%d, w%d)), weight=add(a.weight, w%d)", n - 1,
             n - 1, n - 1);
     put(t, ", metrics=add(a.metrics, c.metrics), clients=add(a.clients, 1.0)");
+    if (sec) {
+        /* the gradient weighs as the client does; SCAFFOLD's mean of delta c is uniform */
+        const char *ws = p->opts.algorithm == FEDC_ALGORITHM_SCAFFOLD ? "1.0" : "w0";
+        put(t, ",\n         %s=add(a.%s, mul(c.%s, %s)), %s_weight=add(a.%s_weight, %s)", sec, sec,
+            sec, ws, sec, sec, ws);
+    }
     for (int i = 0; i < n - 1; i++) {
         measure_name(c, i, name, sizeof name);
         put(t, ", %s=add(a.%s, k%d)", name, name, i);
@@ -258,15 +267,20 @@ static void put_aggregator(text *t, const fedc_learning_process *p, const fedc_a
         "clients=add(a.clients, b.clients)",
         robust(c[n - 1]) ? "rows_merge(<a.update, a.weight, b.update, b.weight>)"
                          : "add(a.update, b.update)");
+    if (sec)
+        put(t, ", %s=add(a.%s, b.%s), %s_weight=add(a.%s_weight, b.%s_weight)", sec, sec, sec, sec,
+            sec, sec);
     for (int i = 0; i < n - 1; i++) {
         measure_name(c, i, name, sizeof name);
         put(t, ", %s=add(a.%s, b.%s)", name, name, name);
     }
     put(t, ">)\n");
-    put(t, "aggregate_report = (a: ACC -> <update=%s, metrics=a.metrics, measurements=<",
+    put(t, "aggregate_report = (a: ACC -> <update=%s, ",
         robust(c[n - 1]) ? "robust_reduce(<a.update, a.weight>)"
         : sums(c, n)     ? "a.update"
                          : "div(a.update, a.weight)");
+    if (sec) put(t, "%s=div(a.%s, a.%s_weight), ", sec, sec, sec);
+    put(t, "metrics=a.metrics, measurements=<");
     put(t, "clients=a.clients%s", sums(c, n) ? "" : ", mean_weight=a.weight");
     for (int i = 0; i < n - 1; i++) {
         measure_name(c, i, name, sizeof name);
@@ -282,6 +296,9 @@ static void acc_type(const fedc_learning_process *p, const fedc_aggregator *cons
                        "<update=float32[%lld],weight=float32,metrics=float64[%lld],"
                        "clients=float32",
                        acc_width(p, c, n), (long long)p->M);
+    if (p->second_name && len > 0 && (size_t)len < cap)
+        len += snprintf(buf + len, cap - (size_t)len, ",%s=float32[%lld],%s_weight=float32",
+                        p->second_name, (long long)p->P, p->second_name);
     char name[48];
     for (int i = 0; i < n - 1 && len > 0 && (size_t)len < cap; i++) {
         measure_name(c, i, name, sizeof name);
@@ -336,6 +353,8 @@ fedc_status fedc__process_text(fedc_ctx *ctx, const fedc_learning_process *p, ch
         : o->algorithm == FEDC_ALGORITHM_FED_PROX             ? "FedProx"
         : o->algorithm == FEDC_ALGORITHM_FED_EVAL             ? "Federated evaluation"
         : o->algorithm == FEDC_ALGORITHM_PERSONALIZATION_EVAL ? "Personalization evaluation"
+        : o->algorithm == FEDC_ALGORITHM_MIME_LITE            ? "MimeLite"
+        : o->algorithm == FEDC_ALGORITHM_SCAFFOLD             ? "SCAFFOLD"
                                                               : "Federated averaging",
         (long long)p->P, (long long)p->Q);
     put(&t,
@@ -385,15 +404,21 @@ fedc_status fedc__process_text(fedc_ctx *ctx, const fedc_learning_process *p, ch
             "             (s: float64[%lld] -> <eval=finalize_metrics(s)>), sums>)>)>)\n",
             W, D, (long long)p->M);
     } else {
-        char S[512], BC[256], APPLIED[640], ACCT[512];
+        char S[512], BC[256], APPLIED[640], ACCT[512], X[64] = "", XS[96] = "", SEC[64] = "";
+        if (p->extra_name) {
+            /* the client work state's third member, and the second vector clients send */
+            snprintf(X, sizeof X, ",%s=float32[%lld]", p->extra_name, (long long)p->E);
+            snprintf(XS, sizeof XS, ", %s=s.client_work.%s", p->extra_name, p->extra_name);
+            snprintf(SEC, sizeof SEC, ",%s=float32[%lld]", p->second_name, (long long)p->P);
+        }
         snprintf(S, sizeof S,
-                 "<global_model_weights=%s,client_work=<hparams=float32[%lld],round=int32>,"
+                 "<global_model_weights=%s,client_work=<hparams=float32[%lld],round=int32%s>,"
                  "finalizer=float32[%lld]>",
-                 W, (long long)p->H, (long long)p->F);
-        snprintf(BC, sizeof BC, "<weights=%s,hparams=float32[%lld],round=int32>", W,
-                 (long long)p->H);
-        snprintf(OUT, sizeof OUT, "<update=float32[%lld],weight=float32,metrics=float64[%lld]>",
-                 (long long)p->P, (long long)p->M);
+                 W, (long long)p->H, X, (long long)p->F);
+        snprintf(BC, sizeof BC, "<weights=%s,hparams=float32[%lld],round=int32%s>", W,
+                 (long long)p->H, X);
+        snprintf(OUT, sizeof OUT, "<update=float32[%lld],weight=float32,metrics=float64[%lld]%s>",
+                 (long long)p->P, (long long)p->M, SEC);
         const fedc_aggregator *c[MAX_DEPTH];
         int n;
         fedc_aggregator dp_clip;
@@ -416,8 +441,8 @@ fedc_status fedc__process_text(fedc_ctx *ctx, const fedc_learning_process *p, ch
         snprintf(APPLIED, sizeof APPLIED, "<state=%s,measurements=<update_non_finite=int32%s>>", S,
                  dp ? ",dp_epsilon=float64" : "");
         char REP[800];
-        snprintf(REP, sizeof REP, "<update=float32[%lld],metrics=float64[%lld],measurements=%s>",
-                 (long long)p->P, (long long)p->M, MEAS);
+        snprintf(REP, sizeof REP, "<update=float32[%lld]%s,metrics=float64[%lld],measurements=%s>",
+                 (long long)p->P, SEC, (long long)p->M, MEAS);
 
         char sched[1200] = "";
         if (o->client_lr_schedule &&
@@ -434,13 +459,18 @@ fedc_status fedc__process_text(fedc_ctx *ctx, const fedc_learning_process *p, ch
         }
         put(&t, ")\n");
         put(&t, "initialize = ( -> federated_value(<initial_state(), SERVER>))\n");
-        put(&t, "# distributor: the model, the client optimizer's hyperparameters, the round\n");
+        put(&t, "# distributor: the model, the client optimizer's hyperparameters, the round%s%s\n",
+            p->extra_name ? ", " : "", p->extra_name ? p->extra_name : "");
         put(&t,
             "distributor = (s: %s -> <weights=s.global_model_weights, "
-            "hparams=s.client_work.hparams, round=s.client_work.round>)\n",
-            S);
-        fedc__client_work_blob(&o->client, o->algorithm == FEDC_ALGORITHM_FED_SGD, blob,
-                               sizeof blob);
+            "hparams=s.client_work.hparams, round=s.client_work.round%s>)\n",
+            S, XS);
+        size_t blen = fedc__client_work_blob(&o->client, o->algorithm == FEDC_ALGORITHM_FED_SGD,
+                                             blob, sizeof blob);
+        if (p->extra_name && blen < sizeof blob)
+            snprintf(blob + blen, sizeof blob - blen, ";algorithm=%s%s%s",
+                     fedc__algorithm_word(o->algorithm), p->store ? ";store=" : "",
+                     p->store ? fedc_client_store_kind(p->store) : "");
         put(&t, "# client work: %s\n", blob);
         put(&t, "client_work = native(\"fedc.learning.train\": (<server=%s,dataset=%s*> -> %s), \"",
             BC, D, OUT);
@@ -457,8 +487,14 @@ fedc_status fedc__process_text(fedc_ctx *ctx, const fedc_learning_process *p, ch
                      dp->population > 0 ? (double)dp->expected_clients / (double)dp->population
                                         : 1.0,
                      dp->delta);
-        snprintf(fblob, sizeof fblob, "optimizer=%s%s%s",
-                 fedc_optimizer_kind_name(o->server_optimizer.kind), sched, dpkeys);
+        char akeys[96] = "";
+        if (p->extra_name)
+            snprintf(akeys, sizeof akeys, ";algorithm=%s", fedc__algorithm_word(o->algorithm));
+        if (o->algorithm == FEDC_ALGORITHM_SCAFFOLD)
+            snprintf(akeys + strlen(akeys), sizeof akeys - strlen(akeys), ";population=%lld",
+                     (long long)o->population);
+        snprintf(fblob, sizeof fblob, "optimizer=%s%s%s%s",
+                 fedc_optimizer_kind_name(o->server_optimizer.kind), sched, dpkeys, akeys);
         put(&t, "# finalizer: the server optimizer (%s) applied to the aggregated update\n",
             fedc_optimizer_kind_name(o->server_optimizer.kind));
         put(&t,

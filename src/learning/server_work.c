@@ -32,14 +32,19 @@ static fedc_status make_struct(fedc_ctx *ctx, size_t n, fedc_value **items,
     return st;
 }
 
-/* S = <global_model_weights=W, client_work=<hparams, round>, finalizer=float32[F]>. */
-static fedc_status make_state(fedc_ctx *ctx, fedc_value *weights, fedc_value *hparams,
-                              int32_t round, fedc_value *finalizer, fedc_value **out) {
-    static const char *const cw_names[2] = {"hparams", "round"};
+/* S = <global_model_weights=W, client_work=<hparams, round[, extra]>, finalizer=float32[F]>. */
+static fedc_status make_state(fedc_ctx *ctx, const fedc_learning_process *p, fedc_value *weights,
+                              fedc_value *hparams, int32_t round, fedc_value *extra,
+                              fedc_value *finalizer, fedc_value **out) {
+    const char *cw_names[3] = {"hparams", "round", p->extra_name};
     static const char *const s_names[3] = {"global_model_weights", "client_work", "finalizer"};
-    fedc_value *cw_items[2] = {hparams, scalar_i32(ctx, round)};
+    fedc_value *cw_items[3] = {hparams, scalar_i32(ctx, round), extra};
     fedc_value *cw = NULL;
-    fedc_status st = make_struct(ctx, 2, cw_items, cw_names, &cw);
+    if (!p->extra_name) {
+        fedc_value_release(extra);
+        cw_items[2] = NULL;
+    }
+    fedc_status st = make_struct(ctx, p->extra_name ? 3 : 2, cw_items, cw_names, &cw);
     if (st < 0) cw = NULL;
     fedc_value *items[3] = {weights, cw, finalizer};
     return make_struct(ctx, 3, items, s_names, out);
@@ -84,7 +89,8 @@ fedc_status fedc__native_init(fedc_ctx *ctx, void *user, const uint8_t *blob, si
         return FEDC_STATUS_OK;
     }
     int64_t C = fedc_optimizer_state_size(p->client_opt);
-    float *tmp = fedc_malloc((size_t)(C > p->F ? C : p->F) * sizeof(float) + sizeof(float));
+    int64_t most = C > p->F ? C : p->F;
+    float *tmp = fedc_malloc((size_t)(most > p->E ? most : p->E) * sizeof(float) + sizeof(float));
     if (!tmp) {
         fedc_value_release(weights);
         return oom(ctx);
@@ -100,16 +106,23 @@ fedc_status fedc__native_init(fedc_ctx *ctx, void *user, const uint8_t *blob, si
         fedc_value_release(weights);
         return st;
     }
+    /* MimeLite: the base optimizer's initial state after its hparams; SCAFFOLD: c = 0 */
+    fedc_value *extra = NULL;
+    if (p->extra_name) {
+        fedc_optimizer_init(p->client_opt, tmp);
+        fedc__vector_value(ctx, p->opts.algorithm == FEDC_ALGORITHM_MIME_LITE ? tmp + p->H : NULL,
+                           p->E, &extra);
+    }
     fedc_optimizer_init(p->server_opt, tmp);
     fedc__vector_value(ctx, tmp, p->F, &fin);
     fedc_free(tmp);
-    return make_state(ctx, weights, hp, 0, fin, out);
+    return make_state(ctx, p, weights, hp, 0, extra, fin, out);
 }
 
 /* The parts of a state member, checked. */
 typedef struct state_parts {
-    fedc_value *weights, *hparams, *finalizer;
-    const float *trainable, *opt;
+    fedc_value *weights, *hparams, *finalizer, *extra;
+    const float *trainable, *opt, *extra_data;
     int32_t round;
 } state_parts;
 
@@ -121,33 +134,39 @@ static fedc_status read_state(fedc_ctx *ctx, const fedc_learning_process *p, fed
     out->finalizer = fedc__field(s, "finalizer");
     out->trainable = fedc__vector_of(fedc__field(out->weights, "trainable"), p->P);
     out->opt = fedc__vector_of(out->finalizer, p->F);
+    out->extra = p->extra_name ? fedc__field(cw, p->extra_name) : NULL;
+    out->extra_data = out->extra ? fedc__vector_of(out->extra, p->E) : NULL;
     const fedc_tensor *r = fedc__tensor_of(fedc__field(cw, "round"));
     if (!out->trainable || !out->opt || !fedc__vector_of(out->hparams, p->H) || !r ||
-        r->dtype != FEDC_DTYPE_INT32 || r->shape.rank != 0 ||
+        (p->extra_name && !out->extra_data) || r->dtype != FEDC_DTYPE_INT32 || r->shape.rank != 0 ||
         !fedc__vector_of(fedc__field(out->weights, "non_trainable"), p->Q))
-        return fedc_ctx_errorf(ctx, FEDC_STATUS_TYPE,
-                               "not a state of this learning process (P=%lld, H=%lld, F=%lld)",
-                               (long long)p->P, (long long)p->H, (long long)p->F);
+        return fedc_ctx_errorf(
+            ctx, FEDC_STATUS_TYPE,
+            "not a state of this learning process (P=%lld, H=%lld, F=%lld%s%s%s)", (long long)p->P,
+            (long long)p->H, (long long)p->F, p->extra_name ? ", client_work." : "",
+            p->extra_name ? p->extra_name : "", p->extra_name ? " float32[E]" : "");
     out->round = ((const int32_t *)r->data)[0];
     return FEDC_STATUS_OK;
 }
 
 fedc_status fedc__read_state(fedc_ctx *ctx, const fedc_learning_process *p, fedc_value *s,
                              fedc_value **weights, fedc_value **hparams, fedc_value **finalizer,
-                             int32_t *round) {
+                             fedc_value **extra, int32_t *round) {
     state_parts sp;
     fedc_status st = read_state(ctx, p, s, &sp);
     if (st < 0) return st;
     *weights = sp.weights;
     *hparams = sp.hparams;
     *finalizer = sp.finalizer;
+    if (extra) *extra = sp.extra;
     *round = sp.round;
     return FEDC_STATUS_OK;
 }
 
-fedc_status fedc__make_state(fedc_ctx *ctx, fedc_value *weights, fedc_value *hparams, int32_t round,
+fedc_status fedc__make_state(fedc_ctx *ctx, const fedc_learning_process *p, fedc_value *weights,
+                             fedc_value *hparams, int32_t round, fedc_value *extra,
                              fedc_value *finalizer, fedc_value **out) {
-    return make_state(ctx, weights, hparams, round, finalizer, out);
+    return make_state(ctx, p, weights, hparams, round, extra, finalizer, out);
 }
 
 static fedc_value *scalar_f64(fedc_ctx *ctx, double v) {
@@ -199,6 +218,43 @@ static fedc_status dp_update(fedc_ctx *ctx, const fedc_learning_process *p, cons
     return FEDC_STATUS_OK;
 }
 
+/* MimeLite's and SCAFFOLD's third member of the client work state after a round, from the
+ * aggregate's second vector (finite, checked by the caller): MimeLite advances the base
+ * optimizer's state with the mean full gradient (the step's weights are thrown away, as the
+ * state is all the clients are sent); SCAFFOLD adds (|S| / N) mean(delta c) to c. */
+static fedc_status next_extra(fedc_ctx *ctx, const fedc_learning_process *p, const uint8_t *blob,
+                              size_t blob_size, const state_parts *sp, const float *second,
+                              double clients, fedc_value **out) {
+    if (p->opts.algorithm == FEDC_ALGORITHM_SCAFFOLD) {
+        int64_t population;
+        if (!fedc__blob_get_i64(blob, blob_size, "population", &population) || population < 1)
+            return fedc_ctx_errorf(ctx, FEDC_STATUS_INVALID_ARGUMENT,
+                                   "SCAFFOLD's server update: missing or bad 'population'");
+        float *c = fedc_malloc((size_t)(p->E ? p->E : 1) * sizeof(float));
+        if (!c) return oom(ctx);
+        float scale = (float)(clients / (double)population);
+        for (int64_t i = 0; i < p->E; i++)
+            c[i] = sp->extra_data[i] + scale * second[i];
+        fedc_status st = fedc__vector_value(ctx, c, p->E, out);
+        fedc_free(c);
+        return st;
+    }
+    int64_t C = fedc_optimizer_state_size(p->client_opt);
+    float *state = fedc_malloc((size_t)C * sizeof(float));
+    float *w = fedc_malloc((size_t)(p->P ? p->P : 1) * sizeof(float));
+    fedc_status st = state && w ? FEDC_STATUS_OK : oom(ctx);
+    if (st >= 0) {
+        memcpy(state, fedc__vector_of(sp->hparams, p->H), (size_t)p->H * sizeof(float));
+        memcpy(state + p->H, sp->extra_data, (size_t)p->E * sizeof(float));
+        memcpy(w, sp->trainable, (size_t)p->P * sizeof(float));
+        st = fedc_optimizer_next(ctx, p->client_opt, state, w, second);
+    }
+    if (st >= 0) st = fedc__vector_value(ctx, state + p->H, p->E, out);
+    fedc_free(state);
+    fedc_free(w);
+    return st;
+}
+
 fedc_status fedc__native_server_update(fedc_ctx *ctx, void *user, const uint8_t *blob,
                                        size_t blob_size, fedc_value *arg, fedc_value **out) {
     fedc_learning_process *p = user;
@@ -218,10 +274,28 @@ fedc_status fedc__native_server_update(fedc_ctx *ctx, void *user, const uint8_t 
     st = dp_update(ctx, p, blob, blob_size, update, sp.round, &noisy, &dp, &epsilon);
     if (st < 0) return fedc_ctx_prefixf(ctx, "server update");
     if (noisy) update = noisy;
+    const float *second = NULL;
+    double clients = 0;
+    if (p->second_name) {
+        fedc_value *agg = fedc__field(arg, "aggregate");
+        second = fedc__vector_of(fedc__field(agg, p->second_name), p->P);
+        const fedc_tensor *k =
+            fedc__tensor_of(fedc__field(fedc__field(agg, "measurements"), "clients"));
+        if (!second || !k) {
+            fedc_free(noisy);
+            return fedc_ctx_errorf(ctx, FEDC_STATUS_TYPE,
+                                   "server update: the aggregate has no %s float32[%lld] or no "
+                                   "measurements.clients",
+                                   p->second_name, (long long)p->P);
+        }
+        clients = fedc_tensor_get_flat(k, 0);
+    }
     bool finite = true;
     for (int64_t i = 0; i < p->P && finite; i++)
         finite = isfinite(update[i]);
-    fedc_value *weights = NULL, *fin = NULL;
+    for (int64_t i = 0; second && i < p->P && finite; i++)
+        finite = isfinite(second[i]);
+    fedc_value *weights = NULL, *fin = NULL, *extra = NULL;
     if (finite) {
         float *w = fedc_malloc((size_t)(p->P ? p->P : 1) * sizeof(float));
         float *o = fedc_malloc((size_t)(p->F ? p->F : 1) * sizeof(float));
@@ -234,6 +308,8 @@ fedc_status fedc__native_server_update(fedc_ctx *ctx, void *user, const uint8_t 
         fedc_value *tw = NULL;
         if (st >= 0) st = fedc__vector_value(ctx, w, p->P, &tw);
         if (st >= 0) st = fedc__vector_value(ctx, o, p->F, &fin);
+        if (st >= 0 && second)
+            st = next_extra(ctx, p, blob, blob_size, &sp, second, clients, &extra);
         fedc_free(w);
         fedc_free(o);
         if (st >= 0) {
@@ -243,21 +319,30 @@ fedc_status fedc__native_server_update(fedc_ctx *ctx, void *user, const uint8_t 
         } else {
             fedc_value_release(tw);
             fedc_value_release(fin);
+            fedc_value_release(extra);
+            fin = extra = NULL;
         }
     } else {
         weights = fedc_value_retain(sp.weights);
         fin = fedc_value_retain(sp.finalizer);
+        extra = fedc_value_retain(sp.extra);
     }
     fedc_free(noisy);
-    if (st < 0) return fedc_ctx_prefixf(ctx, "server update");
+    if (st < 0) {
+        fedc_value_release(weights);
+        fedc_value_release(fin);
+        fedc_value_release(extra);
+        return fedc_ctx_prefixf(ctx, "server update");
+    }
     fedc_value *state = NULL, *hp = NULL;
     st = scheduled(ctx, p, blob, blob_size, sp.hparams, sp.round + 1, &hp);
     if (st < 0) {
         fedc_value_release(weights);
         fedc_value_release(fin);
+        fedc_value_release(extra);
         return st;
     }
-    st = make_state(ctx, weights, hp, sp.round + 1, fin, &state);
+    st = make_state(ctx, p, weights, hp, sp.round + 1, extra, fin, &state);
     if (st < 0) return st;
     static const char *const mn[2] = {"update_non_finite", "dp_epsilon"};
     fedc_value *mi[2] = {scalar_i32(ctx, finite ? 0 : 1), dp ? scalar_f64(ctx, epsilon) : NULL};

@@ -85,13 +85,15 @@ static fedc_status make_dir(fedc_ctx *ctx, const char *dir) {
     return fedc_ctx_errorf(ctx, FEDC_STATUS_IO, "%s: %s", dir, strerror(errno));
 }
 
-/* The state of a process as checkpoint blobs (views into the state's tensors). */
+/* The state of a process as checkpoint blobs (views into the state's tensors): 5, or 6 with the
+ * client work's third member (MimeLite's optimizer state, SCAFFOLD's control variate) into
+ * *count. */
 static fedc_status state_blobs(fedc_ctx *ctx, const fedc_learning_process *p, fedc_value *state,
-                               fedc_checkpoint_blob *b, int64_t *round_le) {
-    fedc_value *s = state, *w, *h, *f;
+                               fedc_checkpoint_blob *b, int64_t *round_le, size_t *count) {
+    fedc_value *s = state, *w, *h, *f, *x = NULL;
     if (fedc_value_get_kind(s) == FEDC_VALUE_FEDERATED) s = fedc_value_item(s, 0);
     int32_t round;
-    fedc_status st = fedc__read_state(ctx, p, s, &w, &h, &f, &round);
+    fedc_status st = fedc__read_state(ctx, p, s, &w, &h, &f, &x, &round);
     if (st < 0) return st;
     *round_le = round;
     b[0] = (fedc_checkpoint_blob){"trainable", fedc__vector_of(fedc__field(w, "trainable"), p->P),
@@ -104,6 +106,10 @@ static fedc_status state_blobs(fedc_ctx *ctx, const fedc_learning_process *p, fe
     b[3] = (fedc_checkpoint_blob){"server_optimizer", fedc__vector_of(f, p->F),
                                   (size_t)p->F * sizeof(float)};
     b[4] = (fedc_checkpoint_blob){"round", round_le, sizeof *round_le};
+    *count = 5;
+    if (x)
+        b[(*count)++] = (fedc_checkpoint_blob){"client_work_state", fedc__vector_of(x, p->E),
+                                               (size_t)p->E * sizeof(float)};
     return FEDC_STATUS_OK;
 }
 
@@ -119,12 +125,13 @@ static fedc_status vector_from_bytes(fedc_ctx *ctx, const void *bytes, int64_t n
 /* A state from a checkpoint's blobs, checked against the process's sizes. */
 static fedc_status state_from_checkpoint(fedc_ctx *ctx, const fedc_learning_process *p,
                                          const fedc_checkpoint *c, fedc_value **out) {
-    static const char *const names[4] = {"trainable", "non_trainable", "client_hparams",
-                                         "server_optimizer"};
-    int64_t sizes[4] = {p->P, p->Q, p->H, p->F};
-    fedc_value *parts[4] = {NULL, NULL, NULL, NULL};
+    static const char *const names[5] = {"trainable", "non_trainable", "client_hparams",
+                                         "server_optimizer", "client_work_state"};
+    int64_t sizes[5] = {p->P, p->Q, p->H, p->F, p->E};
+    fedc_value *parts[5] = {NULL, NULL, NULL, NULL, NULL};
     fedc_status st = FEDC_STATUS_OK;
-    for (int i = 0; i < 4 && st >= 0; i++) {
+    int nparts = p->E > 0 ? 5 : 4;
+    for (int i = 0; i < nparts && st >= 0; i++) {
         size_t size;
         const void *data = fedc_checkpoint_find(c, names[i], &size);
         if (!data || size != (size_t)sizes[i] * sizeof(float))
@@ -137,11 +144,11 @@ static fedc_status state_from_checkpoint(fedc_ctx *ctx, const fedc_learning_proc
             st = vector_from_bytes(ctx, data, sizes[i], &parts[i]);
     }
     size_t rsize;
-    const void *rdata = fedc_checkpoint_find(c, "round", &rsize);
-    int64_t round_value = -1;
-    if (rdata && rsize == sizeof round_value) memcpy(&round_value, rdata, sizeof round_value);
-    const int64_t *round = &round_value;
-    if (st >= 0 && round_value != fedc_checkpoint_round(c))
+    int64_t round = -1;
+    /* a blob's bytes need not be aligned for an int64_t: copy them out */
+    const void *round_bytes = fedc_checkpoint_find(c, "round", &rsize);
+    if (round_bytes && rsize == sizeof round) memcpy(&round, round_bytes, sizeof round);
+    if (st >= 0 && (!round_bytes || rsize != sizeof round || round != fedc_checkpoint_round(c)))
         st = fedc_ctx_errorf(ctx, FEDC_STATUS_CORRUPT, "checkpoint of round %lld: bad 'round'",
                              (long long)fedc_checkpoint_round(c));
     fedc_value *w = NULL, *m = NULL;
@@ -150,14 +157,14 @@ static fedc_status state_from_checkpoint(fedc_ctx *ctx, const fedc_learning_proc
         st = fedc_value_struct(ctx, 2, parts, wn, &w);
     }
     if (st >= 0) {
-        st = fedc__make_state(ctx, w, fedc_value_retain(parts[2]), (int32_t)*round,
-                              fedc_value_retain(parts[3]), &m);
+        st = fedc__make_state(ctx, p, w, fedc_value_retain(parts[2]), (int32_t)round,
+                              fedc_value_retain(parts[4]), fedc_value_retain(parts[3]), &m);
         w = NULL;
     }
     if (st >= 0) st = fedc_value_federated(ctx, FEDC_PLACEMENT_SERVER, true, 1, &m, out);
     fedc_value_release(m);
     fedc_value_release(w);
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < 5; i++)
         fedc_value_release(parts[i]);
     return st;
 }
@@ -239,10 +246,11 @@ static fedc_status release_round(fedc_ctx *ctx, const fedc_learning_process *p,
     bool due = f->ckpt && o->checkpoint_every > 0 &&
                (round % o->checkpoint_every == 0 || round == o->rounds);
     if (st >= 0 && due) {
-        fedc_checkpoint_blob b[5];
+        fedc_checkpoint_blob b[6];
         int64_t round_le;
-        st = state_blobs(ctx, p, state, b, &round_le);
-        if (st >= 0) st = fedc_checkpoint_save(ctx, f->ckpt, round, b, 5);
+        size_t count = 0;
+        st = state_blobs(ctx, p, state, b, &round_le, &count);
+        if (st >= 0) st = fedc_checkpoint_save(ctx, f->ckpt, round, b, count);
     }
     return st;
 }

@@ -36,7 +36,7 @@ static const char *const k_help =
     "  --classes N           output classes of zoo models (10)\n"
     "algorithm\n"
     "  --algorithm A         fedavg (default), fedsgd, fedprox, fedadam, fedyogi, fedadagrad,\n"
-    "                        fedavgm\n"
+    "                        fedavgm, mimelite, scaffold\n"
     "  --rounds N            (30)\n"
     "  --clients-per-round N (10)\n"
     "  --epochs N            local epochs (2)\n"
@@ -48,7 +48,7 @@ static const char *const k_help =
     "  --server-momentum M   fedavgm's momentum (0.9)\n"
     "  --mu MU               fedprox's proximal strength (0.01)\n"
     "  --shuffle-buffer N    client data shuffle buffer (100; 0: in order)\n"
-    "  --max-batches N       stop a client's local training after N batches (-1: no limit)\n"
+    "  --max-batches N       stop each client's training after N batches (-1: no limit)\n"
     "  --uniform-weighting   weight clients equally instead of by examples\n"
     "  --clip NORM           clip each client update to this L2 norm\n"
     "  --zeroing NORM        zero client updates whose L2 norm exceeds NORM\n"
@@ -131,6 +131,10 @@ static int make_process(train_run *r, const train_flags *f) {
         a = FEDC_ALGORITHM_FED_SGD, server_lr = 0.1;
     else if (!strcmp(alg, "fedprox"))
         a = FEDC_ALGORITHM_FED_PROX;
+    else if (!strcmp(alg, "mimelite"))
+        a = FEDC_ALGORITHM_MIME_LITE;
+    else if (!strcmp(alg, "scaffold"))
+        a = FEDC_ALGORITHM_SCAFFOLD;
     else if (!strcmp(alg, "fedadam"))
         server = FEDC_OPTIMIZER_ADAM, server_lr = 0.01;
     else if (!strcmp(alg, "fedyogi"))
@@ -140,7 +144,7 @@ static int make_process(train_run *r, const train_flags *f) {
     else if (strcmp(alg, "fedavg") && strcmp(alg, "fedavgm"))
         return train_usage(f,
                            "unknown --algorithm '%s' (fedavg, fedsgd, fedprox, fedadam, fedyogi, "
-                           "fedadagrad, fedavgm)",
+                           "fedadagrad, fedavgm, mimelite, scaffold)",
                            alg);
     fedc_process_opts o = fedc_process_opts_default(a);
     int64_t epochs, batch, shuffle, max_batches;
@@ -195,6 +199,8 @@ static int make_process(train_run *r, const train_flags *f) {
         !train_flag_num(f, "dp-delta", 1e-5, 0, &delta) ||
         !train_flag_int(f, "clients-per-round", 10, 1, &per_round))
         return FEDC_EXIT_USAGE;
+    if (a == FEDC_ALGORITHM_SCAFFOLD) /* c moves by |S| / N of the clients' mean delta */
+        o.population = r->train ? fedc_client_data_num_clients(r->train) : per_round;
     if (z >= 0) {
         if (!(clip > 0)) return train_usage(f, "%s", "--dp-noise-multiplier needs --clip NORM");
         int64_t population = r->train ? fedc_client_data_num_clients(r->train) : per_round;
