@@ -338,7 +338,7 @@ typedef struct fedc_process_opts {
     double personalization_test_fraction;
     /* Replaces parts of the process (NULL: none): a module in the text language whose
      * definitions take the place of the generated ones of the same name (distributor,
-     * client_work, aggregate_accumulator, aggregate_accumulate, aggregate_merge,
+     * client_update, aggregate_accumulator, aggregate_accumulate, aggregate_merge,
      * aggregate_report, finalizer, finalize_metrics, next, ...), with the same types; its other
      * definitions come first, for the replacements to use. Print a process to see the parts. */
     const char *overrides;
@@ -359,7 +359,7 @@ fedc_process_opts fedc_process_opts_default(fedc_algorithm algorithm);
 /* Builds a learning process for `model` (borrowed: it must outlive the process; its current
  * weights are the initial ones). The process's module defines:
  *   initialize = ( -> S@SERVER)
- *   next = (state: S@SERVER, client_data: {D*}@CLIENTS) -> <state=S@SERVER, metrics=M@SERVER>
+ *   next = (state: S@SERVER, datasets: {D*}@CLIENTS) -> <state=S@SERVER, metrics=M@SERVER>
  * where S = <global_model_weights=<trainable=float32[P],non_trainable=float32[Q]>,
  *            client_work=<hparams=float32[H],round=int32>, finalizer=float32[F]>
  * (hparams: the client optimizer's hyperparameters in its order; finalizer: the server
@@ -371,7 +371,7 @@ fedc_process_opts fedc_process_opts_default(fedc_algorithm algorithm);
  * y=...> as the input spec says, and M = <client_work=<train=<metric=float64,...>>,
  * aggregator=<...>, finalizer=<update_non_finite=int32>> (with a DP aggregator the finalizer also
  * reports dp_epsilon=float64, NaN without accounting). FED_EVAL's next is (state: W@SERVER,
- * client_data: {D*}@CLIENTS) -> <state=W@SERVER, metrics=...> with W the model weights and metrics
+ * datasets: {D*}@CLIENTS) -> <state=W@SERVER, metrics=...> with W the model weights and metrics
  * <client_work=<eval=<metric=float64,...>>>; PERSONALIZATION_EVAL's the same with metrics
  * <client_work=<baseline=<...>,personalized=<...>>> (baseline: the global model on the held-out
  * examples; personalized: after fine-tuning). Errors: PARSE / TYPE / NOT_FOUND for overrides that

@@ -51,7 +51,7 @@ fedc_kmeans_opts fedc_kmeans_opts_default(void);
 
 /* Builds the process. Its module defines
  *   initialize = ( -> S@SERVER)
- *   next = (state: S@SERVER, client_data: {D*}@CLIENTS) -> <state=S@SERVER, metrics=M@SERVER>
+ *   next = (state: S@SERVER, datasets: {D*}@CLIENTS) -> <state=S@SERVER, metrics=M@SERVER>
  * with S = <global_model_weights=float32[k,d], finalizer=int32[k]> (TFF's state: the centroids,
  * and how many points each has absorbed over all rounds, 0 at first), D the element type, and
  * M = <client_work=<num_examples=int32, mean_squared_distance=float64>> (the round's points, and

@@ -165,7 +165,7 @@ fedc_status fedc_kmeans_process_next(fedc_ctx *ctx, fedc_kmeans_process *p, fedc
     if (fedc_value_get_kind(clients) == FEDC_VALUE_FEDERATED && o.num_clients == 0)
         o.num_clients = (int64_t)fedc_value_size(clients);
     fedc_value *items[2] = {state, clients}, *arg = NULL, *out = NULL;
-    static const char *const names[2] = {"state", "client_data"};
+    static const char *const names[2] = {"state", "datasets"};
     fedc_status st = fedc_value_struct(ctx, 2, items, names, &arg);
     if (st >= 0) st = fedc_exec_run(ctx, p->module, "next", arg, &o, &out);
     fedc_value_release(arg);

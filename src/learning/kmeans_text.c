@@ -134,11 +134,11 @@ fedc_status fedc__kmeans_text(fedc_ctx *ctx, const fedc_kmeans_process *p, uint6
         "float64(0)), float64(1)))>)\n",
         U);
     put(&t,
-        "next = (state: %s@SERVER, client_data: {%s*}@CLIENTS) ->\n"
+        "next = (state: %s@SERVER, datasets: {%s*}@CLIENTS) ->\n"
         "    (let centroids = federated_broadcast(federated_apply(<(s: %s -> "
         "s.global_model_weights), state>)),\n"
         "         update = federated_sum(federated_map(<client_step, federated_zip(<\n"
-        "             centroids=centroids, dataset=client_data>)>))\n"
+        "             centroids=centroids, dataset=datasets>)>))\n"
         "     in <state=federated_apply(<server_update, federated_zip(<state=state, "
         "update=update>)>),\n"
         "         metrics=federated_zip(<client_work=federated_apply(<report, update>)>)>)\n",

@@ -378,9 +378,9 @@ fedc_status fedc__process_text(fedc_ctx *ctx, const fedc_learning_process *p, ch
         put_hex(&t, blob);
         put(&t, "\")\n");
         put(&t,
-            "next = (state: %s@SERVER, client_data: {%s*}@CLIENTS) ->\n"
+            "next = (state: %s@SERVER, datasets: {%s*}@CLIENTS) ->\n"
             "    (let sums = federated_sum(federated_map(<personalize_client, federated_zip(<\n"
-            "             weights=federated_broadcast(state), dataset=client_data>)>))\n"
+            "             weights=federated_broadcast(state), dataset=datasets>)>))\n"
             "     in <state=state, metrics=federated_zip(<client_work=federated_apply(<\n"
             "             (s: %s -> <baseline=finalize_metrics(s.baseline),\n"
             "                        personalized=finalize_metrics(s.personalized)>), sums>)>)>)\n",
@@ -397,9 +397,9 @@ fedc_status fedc__process_text(fedc_ctx *ctx, const fedc_learning_process *p, ch
         put_hex(&t, blob);
         put(&t, "\")\n");
         put(&t,
-            "next = (state: %s@SERVER, client_data: {%s*}@CLIENTS) ->\n"
+            "next = (state: %s@SERVER, datasets: {%s*}@CLIENTS) ->\n"
             "    (let sums = federated_sum(federated_map(<evaluate_client, federated_zip(<\n"
-            "             weights=federated_broadcast(state), dataset=client_data>)>))\n"
+            "             weights=federated_broadcast(state), dataset=datasets>)>))\n"
             "     in <state=state, metrics=federated_zip(<client_work=federated_apply(<\n"
             "             (s: float64[%lld] -> <eval=finalize_metrics(s)>), sums>)>)>)\n",
             W, D, (long long)p->M);
@@ -472,7 +472,8 @@ fedc_status fedc__process_text(fedc_ctx *ctx, const fedc_learning_process *p, ch
                      fedc__algorithm_word(o->algorithm), p->store ? ";store=" : "",
                      p->store ? fedc_client_store_kind(p->store) : "");
         put(&t, "# client work: %s\n", blob);
-        put(&t, "client_work = native(\"fedc.learning.train\": (<server=%s,dataset=%s*> -> %s), \"",
+        put(&t,
+            "client_update = native(\"fedc.learning.train\": (<server=%s,dataset=%s*> -> %s), \"",
             BC, D, OUT);
         put_hex(&t, blob);
         put(&t, "\")\n");
@@ -504,11 +505,11 @@ fedc_status fedc__process_text(fedc_ctx *ctx, const fedc_learning_process *p, ch
         put_hex(&t, fblob);
         put(&t, "\")\n");
         put(&t,
-            "next = (state: %s@SERVER, client_data: {%s*}@CLIENTS) ->\n"
+            "next = (state: %s@SERVER, datasets: {%s*}@CLIENTS) ->\n"
             "    (let sent = federated_broadcast(federated_apply(<distributor, state>)),\n"
             "         aggregate = federated_aggregate(<\n"
-            "             federated_map(<client_work, federated_zip(<server=sent, "
-            "dataset=client_data>)>),\n"
+            "             federated_map(<client_update, federated_zip(<server=sent, "
+            "dataset=datasets>)>),\n"
             "             aggregate_accumulator, aggregate_accumulate, aggregate_merge,\n"
             "             aggregate_report>),\n"
             "         applied = federated_apply(<finalizer, federated_zip(<state=state,\n"

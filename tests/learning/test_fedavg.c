@@ -379,3 +379,45 @@ TEST(a_part_of_the_process_can_be_replaced_in_the_text_language) {
     fedc_learning_model_destroy(lm);
     fedc_client_data_destroy(cd);
 }
+
+TEST(fedavg_next_splits_into_the_distribute_aggregate_form_with_the_same_round) {
+    fedc_client_data *cd = ltest_clients(ctx, 4, 4, 3, 51);
+    fedc_learning_model *lm = ltest_dense_model(ctx, 4, 3, 52);
+    fedc_process_opts o = fedc_process_opts_default(FEDC_ALGORITHM_FED_AVG);
+    o.client.batch_size = 2;
+    fedc_aggregator zero = {.kind = FEDC_AGGREGATOR_ZEROING, .norm = 100, .inner = NULL};
+    o.aggregator = (fedc_aggregator){.kind = FEDC_AGGREGATOR_CLIPPING, .norm = 0.5, .inner = &zero};
+    fedc_learning_process *p;
+    ASSERT_OK(fedc_learning_process_create(ctx, lm, &o, &p));
+    /* the parts a deployment runs: server prepare, broadcast, client work, aggregation, result */
+    fedc_comp *daf;
+    ASSERT_OK(fedc_comp_split_daf(ctx, fedc_learning_process_module(p), "next", &daf));
+    ASSERT_TRUE(fedc_comp_lookup(daf, "client_work") != NULL);
+    ASSERT_TRUE(fedc_comp_lookup(daf, "client_to_server_aggregation") != NULL);
+    fedc_value *state, *data = ltest_clients_value(ctx, cd), *s2, *m, *arg, *out;
+    ASSERT_OK(fedc_learning_process_initialize(ctx, p, &state));
+    ASSERT_OK(fedc_learning_process_next(ctx, p, state, data, NULL, &s2, &m));
+    fedc_value *items[2] = {state, data};
+    static const char *const names[2] = {"state", "datasets"};
+    ASSERT_OK(fedc_value_struct(ctx, 2, items, names, &arg));
+    fedc_exec_opts e = fedc_exec_opts_default();
+    size_t n;
+    e.natives = fedc_learning_process_natives(p, &n);
+    e.nnatives = n;
+    ASSERT_OK(fedc_daf_run(ctx, daf, arg, &e, &out));
+    fedc_value *got_state = NULL, *got_metrics = NULL;
+    for (size_t i = 0; i < fedc_value_size(out); i++) {
+        if (!strcmp(fedc_value_name(out, i), "state")) got_state = fedc_value_item(out, i);
+        if (!strcmp(fedc_value_name(out, i), "metrics")) got_metrics = fedc_value_item(out, i);
+    }
+    ASSERT_TRUE(got_state && got_metrics);
+    ASSERT_TRUE(fedc_value_equal(got_state, s2));
+    ASSERT_TRUE(fedc_value_equal(got_metrics, m));
+    fedc_value *vals[] = {state, data, s2, m, arg, out};
+    for (size_t i = 0; i < 6; i++)
+        fedc_value_release(vals[i]);
+    fedc_comp_destroy(daf);
+    fedc_learning_process_destroy(p);
+    fedc_learning_model_destroy(lm);
+    fedc_client_data_destroy(cd);
+}

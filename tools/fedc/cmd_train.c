@@ -55,7 +55,7 @@ static const char *const k_help =
     "  --dp-noise-multiplier Z  DP-FedAvg: clip to --clip, sum, add Gaussian noise Z * clip, and\n"
     "                        average over the clients per round; reports epsilon each round\n"
     "  --dp-delta D          the delta epsilon is reported at (1e-5)\n"
-    "  --overrides FILE      replace parts of the process (distributor, client_work,\n"
+    "  --overrides FILE      replace parts of the process (distributor, client_update,\n"
     "                        aggregate_*, finalizer, ...) with definitions in the text language\n"
     "                        (--print-computation shows the parts and their types)\n"
     "run\n"
@@ -291,6 +291,7 @@ int fedc_cmd_train(int argc, char **argv) {
         !train_flag_num(&f, "seed", 0, 0, &seed))
         rc = FEDC_EXIT_USAGE;
     bool print_only = train_flag(&f, "print-computation") != NULL;
+    r.quiet = print_only;
     if (rc < 0 && !print_only) rc = train_open_data(&r, &f, false);
     if (rc < 0) rc = train_make_model(&r, &f);
     if (rc < 0) rc = make_process(&r, &f);

@@ -43,6 +43,7 @@ typedef struct train_run {
     fedc_learning_process *process;
     fedc_value *state;
     bool tty;
+    bool quiet;              /* print nothing but the command's result (--print-computation) */
     fedc_progress *progress; /* train on a terminal: the updating line */
     int64_t rounds_reported;
 } train_run;

@@ -173,7 +173,8 @@ int train_make_model(train_run *r, const train_flags *f) {
     if (st >= 0)
         st = fedc_learning_model_from_sequential(r->ctx, m, &loss, NULL, 0, NULL, &r->model);
     if (st < 0) return train_fail(r);
-    printf("model: %s, %lld weights\n", name,
-           (long long)fedc_learning_model_num_trainable(r->model));
+    if (!r->quiet)
+        printf("model: %s, %lld weights\n", name,
+               (long long)fedc_learning_model_num_trainable(r->model));
     return -1;
 }
