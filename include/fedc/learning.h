@@ -195,8 +195,30 @@ typedef enum fedc_aggregator_kind {
      * more clients than `capacity` is an error naming both. Memory: capacity x P floats. */
     FEDC_AGGREGATOR_MEDIAN = 5,
     FEDC_AGGREGATOR_TRIMMED_MEAN = 6,
-    FEDC_AGGREGATOR_KRUM = 7
+    FEDC_AGGREGATOR_KRUM = 7,
+    /* Compression (TFF's EncodedSumFactory.quantize_above_threshold), a stage: each client's
+     * update of at least `threshold` values is quantized stochastically to `bits` bits between
+     * its min and max (fedc_quantize_stochastic, keyed by (seed, round, client)) and the server
+     * sums the decoded values, which are unbiased; smaller updates pass unchanged. */
+    FEDC_AGGREGATOR_QUANTIZE = 8
 } fedc_aggregator_kind;
+
+/* A norm that follows a quantile of the clients' update norms (Andrew et al. 2021; TFF's
+ * PrivateQuantileEstimationProcess): the state holds an estimate, initially the stage's `norm`;
+ * the norm a round applies is estimate * multiplier + increment; after the round the estimate
+ * moves toward the target quantile by fedc_quantile_update from the fraction of clients whose
+ * norm was at most the applied norm. Without noise that fraction is over the round's clients;
+ * with count_stddev > 0 (DP) Gaussian noise is added to the centred count as TFF does (each
+ * client contributes +-1/2) and the fraction is over expected_clients. */
+typedef struct fedc_norm_estimate {
+    bool on;                /* off: the norm is fixed */
+    double target_quantile; /* in [0, 1] */
+    double learning_rate;   /* >= 0 */
+    bool arithmetic;        /* arithmetic update instead of the geometric default */
+    double multiplier;      /* > 0 */
+    double increment;       /* >= 0 */
+    double count_stddev;    /* noise on the count (DP); 0 none */
+} fedc_norm_estimate;
 
 typedef struct fedc_aggregator fedc_aggregator;
 struct fedc_aggregator {
@@ -215,7 +237,23 @@ struct fedc_aggregator {
     double trim_fraction; /* TRIMMED_MEAN, in [0, 0.5) */
     int64_t byzantine;    /* KRUM: f, with capacity >= 2 f + 3 */
     int64_t krum_select;  /* KRUM: m >= 1 */
+    /* CLIPPING, ZEROING, DP_GAUSSIAN: an adaptive norm (`norm` is its initial estimate). For
+     * DP_GAUSSIAN it takes the noise multiplier apart as TFF's gaussian_adaptive does: the
+     * count gets estimate.count_stddev and the sum noise multiplier z_v with
+     * z^-2 = z_v^-2 + (2 count_stddev)^-2, so that the round as a whole has noise_multiplier z,
+     * which the accountant uses; count_stddev must be > z / 2. */
+    fedc_norm_estimate estimate;
+    /* QUANTIZE */
+    int bits;          /* 1..16 */
+    int64_t threshold; /* quantize updates of at least this many values */
 };
+
+/* Room for the stages of a preset, which nest through `inner` pointers into it: keep it alive
+ * while the aggregator is used (a process reads its aggregator only in
+ * fedc_learning_process_create). */
+typedef struct fedc_aggregator_stages {
+    fedc_aggregator stage[4];
+} fedc_aggregator_stages;
 
 /* A weighted mean (TFF's default model aggregator). */
 fedc_aggregator fedc_aggregator_mean(void);
@@ -225,6 +263,37 @@ fedc_aggregator fedc_aggregator_mean(void);
 fedc_aggregator fedc_aggregator_dp_gaussian(double noise_multiplier, double clip,
                                             int64_t expected_clients, int64_t population,
                                             double delta);
+
+/* An adaptive clipping stage before `inner` (NULL: weighted mean): initial norm, target
+ * quantile and learning rate, geometric update, multiplier 1, increment 0, no noise. */
+fedc_aggregator fedc_aggregator_adaptive_clipping(double initial_norm, double target_quantile,
+                                                  double learning_rate,
+                                                  const fedc_aggregator *inner);
+
+/* An adaptive zeroing stage before `inner` with TFF's zeroing defaults (robust_aggregator's):
+ * initial estimate 10, target quantile 0.98, learning rate ln 10, multiplier 2, increment 1. */
+fedc_aggregator fedc_aggregator_adaptive_zeroing(const fedc_aggregator *inner);
+
+/* DP_GAUSSIAN with an adaptive clip (TFF's DifferentiallyPrivateFactory.gaussian_adaptive
+ * defaults): initial clip 0.1, target quantile 0.5, learning rate 0.2, geometric, count noise
+ * stddev 0.05 * expected_clients; epsilon at delta (0: none) for expected_clients of
+ * population per round. */
+fedc_aggregator fedc_aggregator_dp_adaptive(double noise_multiplier, int64_t expected_clients,
+                                            int64_t population, double delta);
+
+/* The presets of tff.learning, built into `room` (returned: the outermost stage).
+ *   robust:      [adaptive zeroing ->] [adaptive clipping (initial 1, quantile 0.8, lr 0.2) ->]
+ *                mean (unweighted when !weighted)
+ *   dp:          [adaptive zeroing ->] dp_adaptive (unweighted, as TFF's)
+ *   compression: robust's stages -> 8-bit quantization of updates of >= 20000 values -> mean
+ * NULL when room is NULL. */
+const fedc_aggregator *fedc_aggregator_robust(fedc_aggregator_stages *room, bool zeroing,
+                                              bool clipping, bool weighted);
+const fedc_aggregator *fedc_aggregator_dp(fedc_aggregator_stages *room, double noise_multiplier,
+                                          int64_t clients_per_round, int64_t population,
+                                          double delta, bool zeroing);
+const fedc_aggregator *fedc_aggregator_compression(fedc_aggregator_stages *room, bool zeroing,
+                                                   bool clipping, bool weighted);
 
 /* ---------------------------------------------------------------------------------------------
  * Learning processes (tff.learning.templates.LearningProcess)
@@ -363,15 +432,21 @@ fedc_process_opts fedc_process_opts_default(fedc_algorithm algorithm);
  * where S = <global_model_weights=<trainable=float32[P],non_trainable=float32[Q]>,
  *            client_work=<hparams=float32[H],round=int32>, finalizer=float32[F]>
  * (hparams: the client optimizer's hyperparameters in its order; finalizer: the server
- * optimizer's state). MIME_LITE's client_work has a third member optimizer_state=float32[C-H],
- * the rest of the base (client) optimizer's state after its hyperparameters (step counter and
- * slots); SCAFFOLD's has control=float32[P], the global control variate c. Both are broadcast
- * with the weights, and their aggregate carries a second vector (MIME_LITE: gradient, SCAFFOLD:
- * control_delta) averaged outside the aggregator chain. D is the client dataset's element <x=...,
- * y=...> as the input spec says, and M = <client_work=<train=<metric=float64,...>>,
- * aggregator=<...>, finalizer=<update_non_finite=int32>> (with a DP aggregator the finalizer also
- * reports dp_epsilon=float64, NaN without accounting). FED_EVAL's next is (state: W@SERVER,
- * datasets: {D*}@CLIENTS) -> <state=W@SERVER, metrics=...> with W the model weights and metrics
+ * optimizer's state). With adaptive norms in the aggregator, S also has
+ * aggregator=<clipping=float32,zeroing=float32,...> before finalizer: each adaptive stage's
+ * estimate, named by its kind (suffixed _1, _2 when a kind repeats); the distributor sends the
+ * applied norms (estimate * multiplier + increment) with the weights as norms=<...>, the clients
+ * return them with their update, and the aggregator's measurements report each applied norm
+ * (clipping_norm, zeroing_norm) beside its count (clipped_count, zeroed_count). MIME_LITE's
+ * client_work has a third member optimizer_state=float32[C-H], the rest of the base (client)
+ * optimizer's state after its hyperparameters (step counter and slots); SCAFFOLD's has
+ * control=float32[P], the global control variate c. Both are broadcast with the weights, and their
+ * aggregate carries a second vector (MIME_LITE: gradient, SCAFFOLD: control_delta) averaged outside
+ * the aggregator chain. D is the client dataset's element <x=..., y=...> as the input spec says,
+ * and M = <client_work=<train=<metric=float64,...>>, aggregator=<...>,
+ * finalizer=<update_non_finite=int32>> (with a DP aggregator the finalizer also reports
+ * dp_epsilon=float64, NaN without accounting). FED_EVAL's next is (state: W@SERVER, datasets:
+ * {D*}@CLIENTS) -> <state=W@SERVER, metrics=...> with W the model weights and metrics
  * <client_work=<eval=<metric=float64,...>>>; PERSONALIZATION_EVAL's the same with metrics
  * <client_work=<baseline=<...>,personalized=<...>>> (baseline: the global model on the held-out
  * examples; personalized: after fine-tuning). Errors: PARSE / TYPE / NOT_FOUND for overrides that

@@ -49,16 +49,6 @@ static fedc_status oom(fedc_ctx *ctx) {
     return fedc_ctx_errorf(ctx, FEDC_STATUS_OUT_OF_MEMORY, "out of memory in client work");
 }
 
-static fedc_status struct3(fedc_ctx *ctx, const char *const names[3], fedc_value *a, fedc_value *b,
-                           fedc_value *c, fedc_value **out) {
-    fedc_value *items[3] = {a, b, c};
-    fedc_status st = a && b && c ? fedc_value_struct(ctx, 3, items, names, out) : oom(ctx);
-    fedc_value_release(a);
-    fedc_value_release(b);
-    fedc_value_release(c);
-    return st;
-}
-
 static fedc_value *scalar_f32(fedc_ctx *ctx, float v) {
     fedc_shape s = FEDC_SHAPE0;
     fedc_tensor t = fedc_tensor_view(FEDC_DTYPE_FLOAT32, &s, &v);
@@ -340,21 +330,40 @@ fedc_status fedc__native_train(fedc_ctx *ctx, void *user, const uint8_t *blob, s
         if (r.second) memset(r.second, 0, (size_t)P * sizeof(float));
         weight = 0.0f;
     }
-    fedc_value *u = NULL, *sec = NULL;
-    fedc__vector_value(ctx, r.acc, P, &u);
-    if (!p->second_name) {
-        static const char *const names[3] = {"update", "weight", "metrics"};
-        st = struct3(ctx, names, u, scalar_f32(ctx, weight), vector_f64(ctx, r.metrics, M), out);
-    } else {
-        const char *names[4] = {"update", "weight", "metrics", p->second_name};
-        fedc__vector_value(ctx, r.second, P, &sec);
-        fedc_value *items[4] = {u, scalar_f32(ctx, weight), vector_f64(ctx, r.metrics, M), sec};
-        st = items[0] && items[1] && items[2] && items[3]
-                 ? fedc_value_struct(ctx, 4, items, names, out)
-                 : oom(ctx);
-        for (int i = 0; i < 4; i++)
-            fedc_value_release(items[i]);
+    /* <update, weight, metrics[, second vector][, norms][, key, round]>: the aggregator's
+     * adaptive norms come back with the update, and a quantizing aggregator keys its draws by
+     * the client and the round */
+    const char *names[7] = {"update", "weight", "metrics"};
+    fedc_value *items[7] = {NULL, scalar_f32(ctx, weight), vector_f64(ctx, r.metrics, M)};
+    size_t n = 3;
+    fedc__vector_value(ctx, r.acc, P, &items[0]);
+    if (p->second_name) {
+        names[n] = p->second_name;
+        fedc__vector_value(ctx, r.second, P, &items[n++]);
     }
+    fedc_value *norms = fedc__field(fedc__field(arg, "server"), "norms");
+    if (norms) {
+        names[n] = "norms";
+        items[n++] = fedc_value_retain(norms);
+    }
+    int64_t send_key = 0;
+    if (fedc__blob_get_i64(blob, blob_size, "send_key", &send_key) && send_key) {
+        int64_t key = (int64_t)r.data.key;
+        fedc_shape s0 = FEDC_SHAPE0;
+        fedc_tensor kt = fedc_tensor_view(FEDC_DTYPE_INT64, &s0, &key);
+        names[n] = "key";
+        fedc_value_tensor(ctx, &kt, &items[n++]);
+        names[n] = "round";
+        int32_t rd = (int32_t)round;
+        fedc_tensor rt = fedc_tensor_view(FEDC_DTYPE_INT32, &s0, &rd);
+        fedc_value_tensor(ctx, &rt, &items[n++]);
+    }
+    bool made = true;
+    for (size_t i = 0; i < n; i++)
+        made &= items[i] != NULL;
+    st = made ? fedc_value_struct(ctx, n, items, names, out) : oom(ctx);
+    for (size_t i = 0; i < n; i++)
+        fedc_value_release(items[i]);
     run_free(&p->instances, &r);
     return st;
 }

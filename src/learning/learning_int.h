@@ -127,24 +127,63 @@ fedc_status fedc__native_robust_reduce(fedc_ctx *ctx, void *user, const uint8_t 
                                        size_t blob_size, fedc_value *arg, fedc_value **out);
 fedc_status fedc__native_personalize(fedc_ctx *ctx, void *user, const uint8_t *blob,
                                      size_t blob_size, fedc_value *arg, fedc_value **out);
+fedc_status fedc__native_quantize(fedc_ctx *ctx, void *user, const uint8_t *blob, size_t blob_size,
+                                  fedc_value *arg, fedc_value **out);
 fedc_status fedc__native_init(fedc_ctx *ctx, void *user, const uint8_t *blob, size_t blob_size,
                               fedc_value *arg, fedc_value **out);
 
 /* ---- states ---- */
 
-/* The parts of a state member (borrowed), checked against the process's sizes; *extra is the
- * client work's third member (MimeLite's optimizer_state, SCAFFOLD's control; NULL for the
- * others; extra itself may be NULL when not wanted). Errors: TYPE. */
+/* The members of a state. */
+typedef struct fedc__state {
+    fedc_value *weights, *hparams, *finalizer;
+    fedc_value *extra;      /* the client work's third member (MimeLite's optimizer_state,
+                               SCAFFOLD's control), NULL for the others */
+    fedc_value *aggregator; /* the adaptive norms' estimates (p->A > 0), else NULL */
+    int32_t round;
+} fedc__state;
+
+/* The members of a state member (borrowed), checked against the process's sizes. Errors: TYPE. */
 fedc_status fedc__read_state(fedc_ctx *ctx, const fedc_learning_process *p, fedc_value *s,
-                             fedc_value **weights, fedc_value **hparams, fedc_value **finalizer,
-                             fedc_value **extra, int32_t *round);
+                             fedc__state *out);
 /* A state member from its parts; takes the references it is given (NULL: memory ran out).
- * extra is ignored (and released) unless the process has one. */
-fedc_status fedc__make_state(fedc_ctx *ctx, const fedc_learning_process *p, fedc_value *weights,
-                             fedc_value *hparams, int32_t round, fedc_value *extra,
-                             fedc_value *finalizer, fedc_value **out);
+ * extra and aggregator are ignored (and released) unless the process has them. */
+fedc_status fedc__make_state(fedc_ctx *ctx, const fedc_learning_process *p, fedc__state parts,
+                             fedc_value **out);
 
 /* ---- the process ---- */
+
+/* ---- the aggregator chain (agg_chain.c) ---- */
+
+#define FEDC__AGG_MAX_DEPTH 8
+
+/* An aggregator's stages, outermost first, ending in MEAN, SUM, DP_GAUSSIAN or a robust kind; a
+ * DP stage is preceded by the clipping it does (dp_clip, so the chain may not be copied). */
+typedef struct fedc__agg_chain {
+    const fedc_aggregator *stage[FEDC__AGG_MAX_DEPTH];
+    int n;
+    fedc_aggregator dp_clip;
+} fedc__agg_chain;
+
+/* Checks the aggregator's options and lists its stages. Errors: INVALID_ARGUMENT naming the
+ * stage and the bad option. */
+fedc_status fedc__agg_chain_build(fedc_ctx *ctx, const fedc_aggregator *a, fedc__agg_chain *c);
+/* Whether the stage gathers every update (median, trimmed mean, Krum). */
+bool fedc__agg_robust(const fedc_aggregator *a);
+/* Whether the chain's last stage sums (SUM, DP, robust) rather than averages. */
+bool fedc__agg_sums(const fedc__agg_chain *c);
+/* Whether a stage quantizes (clients then send their key and round with the update). */
+bool fedc__agg_quantizes(const fedc__agg_chain *c);
+/* Whether stage i counts the clients over its norm (clipping, zeroing), and whether that norm is
+ * adaptive. */
+bool fedc__agg_counts(const fedc__agg_chain *c, int i);
+bool fedc__agg_adaptive(const fedc__agg_chain *c, int i);
+/* Stage i's names, suffixed by how many earlier stages share its kind: its count measurement
+ * ("clipped_count", "zeroed_count"), the norm it applied ("clipping_norm", "zeroing_norm"), and
+ * its estimate in the aggregator state ("clipping", "zeroing"). */
+void fedc__agg_count_name(const fedc__agg_chain *c, int i, char *buf, size_t cap);
+void fedc__agg_norm_name(const fedc__agg_chain *c, int i, char *buf, size_t cap);
+void fedc__agg_state_name(const fedc__agg_chain *c, int i, char *buf, size_t cap);
 
 struct fedc_learning_process {
     fedc_process_opts opts;
@@ -162,9 +201,17 @@ struct fedc_learning_process {
     bool owns_store;
     fedc__schedule schedule; /* the client learning-rate schedule, if any */
     fedc_comp *module;
-#define FEDC__NATIVES 9
+    /* The aggregator's state: the estimates of its adaptive norms, A of them, as
+     * <name=float32,...> (A 0: no aggregator member in the state). */
+    int64_t A;
+    char agg_names[FEDC__AGG_MAX_DEPTH][24];
+    float agg_init[FEDC__AGG_MAX_DEPTH];
+#define FEDC__NATIVES 10
     fedc_native natives[FEDC__NATIVES];
 };
+
+/* Sets p->A, agg_names and agg_init from p->opts.aggregator. Errors: as fedc__agg_chain_build. */
+fedc_status fedc__agg_plan(fedc_ctx *ctx, fedc_learning_process *p);
 
 /* Writes the module text of the process into a fedc_malloc'd string. Errors: OUT_OF_MEMORY,
  * INVALID_ARGUMENT for a bad aggregator. */

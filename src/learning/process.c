@@ -203,7 +203,9 @@ fedc_status fedc_learning_process_create(fedc_ctx *ctx, fedc_learning_model *mod
                 p->owns_store = st >= 0;
             }
         }
+        if (st >= 0) st = fedc__agg_plan(ctx, p);
         fedc_native natives[FEDC__NATIVES] = {
+            {"fedc.learning.quantize", fedc__native_quantize, p},
             {"fedc.learning.personalize", fedc__native_personalize, p},
             {"fedc.learning.rows_put", fedc__native_rows_put, p},
             {"fedc.learning.rows_merge", fedc__native_rows_merge, p},
@@ -275,6 +277,18 @@ fedc_status fedc_learning_process_next(fedc_ctx *ctx, fedc_learning_process *p, 
     return FEDC_STATUS_OK;
 }
 
+/* New references to a state's members, with weights and, when given, the client
+ * hyperparameters or the finalizer's state replaced (those taken as they are, not retained). */
+static fedc__state retained(fedc__state m, fedc_value *weights, fedc_value *hparams,
+                            fedc_value *finalizer) {
+    return (fedc__state){.weights = fedc_value_retain(weights),
+                         .hparams = hparams ? hparams : fedc_value_retain(m.hparams),
+                         .finalizer = finalizer ? finalizer : fedc_value_retain(m.finalizer),
+                         .extra = fedc_value_retain(m.extra),
+                         .aggregator = fedc_value_retain(m.aggregator),
+                         .round = m.round};
+}
+
 /* The member of a S@SERVER value, or the value itself. */
 static fedc_value *member(fedc_value *v) {
     if (v && fedc_value_get_kind(v) == FEDC_VALUE_FEDERATED && fedc_value_size(v) == 1)
@@ -295,15 +309,15 @@ static fedc_status like(fedc_ctx *ctx, fedc_value *given, fedc_value *m, fedc_va
 
 fedc_status fedc_learning_process_get_model_weights(fedc_ctx *ctx, const fedc_learning_process *p,
                                                     fedc_value *state, fedc_value **weights) {
-    fedc_value *s = member(state), *w, *h, *f, *x;
-    int32_t round;
+    fedc_value *s = member(state);
     if (fedc_algorithm_is_evaluation(p->opts.algorithm)) {
         *weights = fedc_value_retain(s);
         return FEDC_STATUS_OK;
     }
-    fedc_status st = fedc__read_state(ctx, p, s, &w, &h, &f, &x, &round);
+    fedc__state m;
+    fedc_status st = fedc__read_state(ctx, p, s, &m);
     if (st < 0) return st;
-    *weights = fedc_value_retain(w);
+    *weights = fedc_value_retain(m.weights);
     return FEDC_STATUS_OK;
 }
 
@@ -323,22 +337,19 @@ fedc_status fedc_learning_process_set_model_weights(fedc_ctx *ctx, const fedc_le
                                (long long)p->P, (long long)p->Q);
     if (fedc_algorithm_is_evaluation(p->opts.algorithm))
         return like(ctx, state, fedc_value_retain(weights), new_state);
-    fedc_value *s = member(state), *w, *h, *f, *x = NULL, *m = NULL;
-    int32_t round;
-    fedc_status st = fedc__read_state(ctx, p, s, &w, &h, &f, &x, &round);
-    if (st >= 0)
-        st = fedc__make_state(ctx, p, fedc_value_retain(weights), fedc_value_retain(h), round,
-                              fedc_value_retain(x), fedc_value_retain(f), &m);
+    fedc_value *m = NULL;
+    fedc__state parts;
+    fedc_status st = fedc__read_state(ctx, p, member(state), &parts);
+    if (st >= 0) st = fedc__make_state(ctx, p, retained(parts, weights, NULL, NULL), &m);
     if (st < 0) return st;
     return like(ctx, state, m, new_state);
 }
 
 int64_t fedc_learning_process_round(const fedc_learning_process *p, fedc_value *state) {
-    fedc_value *w, *h, *f;
-    int32_t round;
+    fedc__state m;
     if (fedc_algorithm_is_evaluation(p->opts.algorithm)) return -1;
-    if (fedc__read_state(NULL, p, member(state), &w, &h, &f, NULL, &round) < 0) return -1;
-    return round;
+    if (fedc__read_state(NULL, p, member(state), &m) < 0) return -1;
+    return m.round;
 }
 
 /* Which optimizer and which state vector a hyperparameter name refers to. */
@@ -373,12 +384,11 @@ fedc_status fedc_learning_process_get_hparam(fedc_ctx *ctx, const fedc_learning_
     const char *local;
     bool client;
     fedc_status st = find_hparam(ctx, p, name, &opt, &local, &client);
-    fedc_value *w, *h, *f, *x = NULL;
-    int32_t round;
-    if (st >= 0) st = fedc__read_state(ctx, p, member(state), &w, &h, &f, &x, &round);
+    fedc__state m;
+    if (st >= 0) st = fedc__read_state(ctx, p, member(state), &m);
     if (st < 0) return st;
     /* A client state holds only the hyperparameters, which lead every optimizer state. */
-    const float *v = fedc__vector_of(client ? h : f, client ? p->H : p->F);
+    const float *v = fedc__vector_of(client ? m.hparams : m.finalizer, client ? p->H : p->F);
     return fedc_optimizer_get_hparam(ctx, opt, v, local, out);
 }
 
@@ -390,14 +400,14 @@ fedc_status fedc_learning_process_set_hparam(fedc_ctx *ctx, const fedc_learning_
     const char *local;
     bool client;
     fedc_status st = find_hparam(ctx, p, name, &opt, &local, &client);
-    fedc_value *w, *h, *f, *x = NULL;
-    int32_t round;
-    if (st >= 0) st = fedc__read_state(ctx, p, member(state), &w, &h, &f, &x, &round);
+    fedc__state parts;
+    if (st >= 0) st = fedc__read_state(ctx, p, member(state), &parts);
     if (st < 0) return st;
     int64_t n = client ? fedc_optimizer_state_size(opt) : p->F;
     float *buf = fedc_calloc((size_t)(n ? n : 1), sizeof(float));
     if (!buf) return fedc_ctx_errorf(ctx, FEDC_STATUS_OUT_OF_MEMORY, "out of memory");
-    const float *cur = fedc__vector_of(client ? h : f, client ? p->H : p->F);
+    const float *cur =
+        fedc__vector_of(client ? parts.hparams : parts.finalizer, client ? p->H : p->F);
     if (client) fedc_optimizer_init(opt, buf);
     memcpy(buf, cur, (size_t)(client ? p->H : p->F) * sizeof(float));
     st = fedc_optimizer_set_hparam(ctx, opt, buf, local, value);
@@ -405,8 +415,8 @@ fedc_status fedc_learning_process_set_hparam(fedc_ctx *ctx, const fedc_learning_
     if (st >= 0) st = fedc__vector_value(ctx, buf, client ? p->H : p->F, &vec);
     fedc_free(buf);
     if (st >= 0)
-        st = fedc__make_state(ctx, p, fedc_value_retain(w), client ? vec : fedc_value_retain(h),
-                              round, fedc_value_retain(x), client ? fedc_value_retain(f) : vec, &m);
+        st = fedc__make_state(
+            ctx, p, retained(parts, parts.weights, client ? vec : NULL, client ? NULL : vec), &m);
     else
         fedc_value_release(vec);
     if (st < 0) return st;

@@ -67,83 +67,10 @@ static void put_element_type(text *t, const fedc_input_spec *sp) {
     put(t, ">");
 }
 
-#define MAX_DEPTH 8
-
-/* Whether the stage gathers every update (median, trimmed mean, Krum). */
-static bool robust(const fedc_aggregator *a) {
-    return a->kind == FEDC_AGGREGATOR_MEDIAN || a->kind == FEDC_AGGREGATOR_TRIMMED_MEAN ||
-           a->kind == FEDC_AGGREGATOR_KRUM;
-}
-
-/* The aggregator chain, outermost first, ending in MEAN, SUM, DP_GAUSSIAN or a robust kind; a
- * DP stage is preceded by the clipping it does (written into *clip). */
-static fedc_status chain(fedc_ctx *ctx, const fedc_aggregator *a, const fedc_aggregator **out,
-                         int *n, fedc_aggregator *clip) {
-    *n = 0;
-    while (a) {
-        if (*n >= MAX_DEPTH - 1)
-            return fedc_ctx_errorf(ctx, FEDC_STATUS_INVALID_ARGUMENT,
-                                   "aggregator: nested deeper than %d", MAX_DEPTH - 1);
-        if ((a->kind == FEDC_AGGREGATOR_CLIPPING || a->kind == FEDC_AGGREGATOR_ZEROING) &&
-            !(a->norm >= 0))
-            return fedc_ctx_errorf(
-                ctx, FEDC_STATUS_INVALID_ARGUMENT, "aggregator: %s norm must be >= 0, got %g",
-                a->kind == FEDC_AGGREGATOR_CLIPPING ? "clipping" : "zeroing", a->norm);
-        if ((unsigned)a->kind > FEDC_AGGREGATOR_KRUM)
-            return fedc_ctx_errorf(ctx, FEDC_STATUS_INVALID_ARGUMENT, "aggregator: unknown kind %d",
-                                   (int)a->kind);
-        if (a->kind == FEDC_AGGREGATOR_DP_GAUSSIAN) {
-            if (!(a->norm > 0) || !(a->noise_multiplier >= 0) || !isfinite(a->noise_multiplier) ||
-                a->expected_clients < 1 || !(a->delta >= 0 && a->delta < 1) ||
-                (a->delta > 0 && a->population < a->expected_clients))
-                return fedc_ctx_errorf(
-                    ctx, FEDC_STATUS_INVALID_ARGUMENT,
-                    "aggregator: DP needs a clip norm > 0 (got %g), a noise multiplier >= 0 (got "
-                    "%g), expected clients >= 1 (got %lld), delta in [0, 1) (got %g) and, with "
-                    "delta, a population >= the expected clients (got %lld)",
-                    a->norm, a->noise_multiplier, (long long)a->expected_clients, a->delta,
-                    (long long)a->population);
-            *clip =
-                (fedc_aggregator){.kind = FEDC_AGGREGATOR_CLIPPING, .norm = a->norm, .inner = a};
-            out[(*n)++] = clip;
-            out[(*n)++] = a;
-            return FEDC_STATUS_OK;
-        }
-        if (robust(a)) {
-            if (a->capacity < 1 ||
-                (a->kind == FEDC_AGGREGATOR_TRIMMED_MEAN &&
-                 !(a->trim_fraction >= 0 && a->trim_fraction < 0.5)) ||
-                (a->kind == FEDC_AGGREGATOR_KRUM &&
-                 (a->byzantine < 0 || a->capacity < 2 * a->byzantine + 3 || a->krum_select < 1)))
-                return fedc_ctx_errorf(
-                    ctx, FEDC_STATUS_INVALID_ARGUMENT,
-                    "aggregator: a robust aggregator needs capacity >= 1 (got %lld), a trim "
-                    "fraction in [0, 0.5) (got %g), and for Krum capacity >= 2 byzantine + 3 "
-                    "(byzantine %lld) and select >= 1 (got %lld)",
-                    (long long)a->capacity, a->trim_fraction, (long long)a->byzantine,
-                    (long long)a->krum_select);
-            out[(*n)++] = a;
-            return FEDC_STATUS_OK;
-        }
-        out[(*n)++] = a;
-        if (a->kind == FEDC_AGGREGATOR_MEAN || a->kind == FEDC_AGGREGATOR_SUM)
-            return FEDC_STATUS_OK;
-        a = a->inner;
-    }
-    static const fedc_aggregator mean = {.kind = FEDC_AGGREGATOR_MEAN, .norm = 0, .inner = NULL};
-    out[(*n)++] = &mean;
-    return FEDC_STATUS_OK;
-}
-
-/* Whether the chain's last stage sums (SUM, DP) rather than averages. */
-static bool sums(const fedc_aggregator *const *c, int n) {
-    return c[n - 1]->kind == FEDC_AGGREGATOR_SUM || c[n - 1]->kind == FEDC_AGGREGATOR_DP_GAUSSIAN ||
-           robust(c[n - 1]);
-}
-
 /* The accumulator's update length: P, or capacity rows of P for a robust aggregator. */
-static long long acc_width(const fedc_learning_process *p, const fedc_aggregator *const *c, int n) {
-    return robust(c[n - 1]) ? (long long)(c[n - 1]->capacity * p->P) : (long long)p->P;
+static long long acc_width(const fedc_learning_process *p, const fedc__agg_chain *c) {
+    const fedc_aggregator *last = c->stage[c->n - 1];
+    return fedc__agg_robust(last) ? (long long)(last->capacity * p->P) : (long long)p->P;
 }
 
 /* The robust natives' parameter blob. */
@@ -156,34 +83,93 @@ static void robust_blob(const fedc_learning_process *p, const fedc_aggregator *a
              a->trim_fraction, (long long)a->byzantine, (long long)a->krum_select);
 }
 
-/* The measurement a stage counts: "clipped_count" / "zeroed_count", suffixed by its depth when a
- * kind repeats. */
-static void measure_name(const fedc_aggregator *const *c, int i, char *buf, size_t cap) {
-    const char *base = c[i]->kind == FEDC_AGGREGATOR_CLIPPING ? "clipped_count" : "zeroed_count";
-    int same = 0;
-    for (int j = 0; j < i; j++)
-        same += c[j]->kind == c[i]->kind;
-    if (same)
-        snprintf(buf, cap, "%s_%d", base, same);
-    else
-        snprintf(buf, cap, "%s", base);
+/* The norm stage i applies: its fixed norm, or (adaptive) the one the server sent with the
+ * update. */
+static void put_norm(text *t, const fedc__agg_chain *c, int i) {
+    char name[32];
+    if (!fedc__agg_adaptive(c, i)) {
+        put(t, "float32(%.9g)", c->stage[i]->norm);
+        return;
+    }
+    fedc__agg_state_name(c, i, name, sizeof name);
+    put(t, "c.norms.%s", name);
 }
 
-static void put_aggregator(text *t, const fedc_learning_process *p, const fedc_aggregator *const *c,
-                           int n, const char *out_type) {
-    long long P = (long long)p->P, M = (long long)p->M;
-    bool unweighted = sums(c, n) || c[n - 1]->unweighted;
+/* The accumulator's scalar measurements beyond the clients: one count per clipping or zeroing
+ * stage, and the norm each adaptive stage applied. Calls put_one(t, name, stage, is_norm). */
+static void each_measurement(text *t, const fedc__agg_chain *c,
+                             void (*put_one)(text *, const char *, const fedc__agg_chain *, int,
+                                             bool)) {
     char name[48];
-    /* the accumulator: the weighted sum, the total weight, the metrics, one count per stage */
+    for (int i = 0; i < c->n; i++) {
+        if (!fedc__agg_counts(c, i)) continue;
+        fedc__agg_count_name(c, i, name, sizeof name);
+        put_one(t, name, c, i, false);
+        if (!fedc__agg_adaptive(c, i)) continue;
+        fedc__agg_norm_name(c, i, name, sizeof name);
+        put_one(t, name, c, i, true);
+    }
+}
+
+static void put_zero(text *t, const char *name, const fedc__agg_chain *c, int i, bool norm) {
+    (void)c, (void)i, (void)norm;
+    put(t, ", %s=0.0", name);
+}
+
+static void put_accumulate(text *t, const char *name, const fedc__agg_chain *c, int i, bool norm) {
+    if (norm) {
+        put(t, ", %s=maximum(a.%s, ", name, name);
+        put_norm(t, c, i);
+        put(t, ")");
+    } else {
+        put(t, ", %s=add(a.%s, k%d)", name, name, i);
+    }
+}
+
+static void put_merge(text *t, const char *name, const fedc__agg_chain *c, int i, bool norm) {
+    (void)c, (void)i;
+    put(t, ", %s=%s(a.%s, b.%s)", name, norm ? "maximum" : "add", name, name);
+}
+
+static void put_report(text *t, const char *name, const fedc__agg_chain *c, int i, bool norm) {
+    (void)c, (void)i, (void)norm;
+    put(t, ", %s=a.%s", name, name);
+}
+
+static void put_type(text *t, const char *name, const fedc__agg_chain *c, int i, bool norm) {
+    (void)c, (void)i, (void)norm;
+    put(t, ",%s=float32", name);
+}
+
+/* The hex of a parameter blob, as a native's second argument. */
+static void put_blob_native(text *t, const char *name, const char *native, const char *type,
+                            const char *blob) {
+    put(t, "\n%s = native(\"%s\": %s, \"", name, native, type);
+    put_hex(t, blob);
+    put(t, "\")");
+}
+
+static void put_aggregator(text *t, const fedc_learning_process *p, const fedc__agg_chain *c,
+                           const char *out_type) {
+    long long P = (long long)p->P, M = (long long)p->M;
+    int n = c->n;
+    const fedc_aggregator *last = c->stage[n - 1];
+    bool robust = fedc__agg_robust(last), sums = fedc__agg_sums(c);
+    bool unweighted = sums || last->unweighted;
+    /* the accumulator: the weighted sum, the total weight, the metrics, the measurements */
     put(t, "# aggregator: ");
     for (int i = 0; i < n; i++) {
-        const fedc_aggregator *a = c[i];
-        if (a->kind == FEDC_AGGREGATOR_CLIPPING) put(t, "clipping(%.9g) -> ", a->norm);
-        if (a->kind == FEDC_AGGREGATOR_ZEROING) put(t, "zeroing(%.9g) -> ", a->norm);
+        const fedc_aggregator *a = c->stage[i];
+        const char *adaptive = a->estimate.on ? "adaptive " : "";
+        if (a->kind == FEDC_AGGREGATOR_CLIPPING) put(t, "%sclipping(%.9g) -> ", adaptive, a->norm);
+        if (a->kind == FEDC_AGGREGATOR_ZEROING) put(t, "%szeroing(%.9g) -> ", adaptive, a->norm);
+        if (a->kind == FEDC_AGGREGATOR_QUANTIZE)
+            put(t, "%d-bit quantization of updates of >= %lld values -> ", a->bits,
+                (long long)a->threshold);
         if (a->kind == FEDC_AGGREGATOR_MEAN)
             put(t, "%s", a->unweighted ? "unweighted mean" : "mean");
         if (a->kind == FEDC_AGGREGATOR_SUM) put(t, "sum");
-        if (robust(a))
+        if (fedc__agg_robust(a))
             put(t, "%s of at most %lld clients",
                 a->kind == FEDC_AGGREGATOR_MEDIAN         ? "coordinate-wise median"
                 : a->kind == FEDC_AGGREGATOR_TRIMMED_MEAN ? "coordinate-wise trimmed mean"
@@ -193,25 +179,30 @@ static void put_aggregator(text *t, const fedc_learning_process *p, const fedc_a
             put(t, "sum, then Gaussian noise (multiplier %.9g) and / %lld at the server",
                 a->noise_multiplier, (long long)a->expected_clients);
     }
-    long long width = acc_width(p, c, n);
-    char rb[256] = "", hex[600] = "";
-    if (robust(c[n - 1])) {
-        robust_blob(p, c[n - 1], rb, sizeof rb);
-        for (size_t i = 0; rb[i] && 2 * i + 2 < sizeof hex; i++)
-            snprintf(hex + 2 * i, 3, "%02x", (unsigned char)rb[i]);
-        put(t,
-            "\nrows_put = native(\"fedc.learning.rows_put\": "
-            "(<float32[%lld],float32,float32[%lld]> "
-            "-> float32[%lld]), \"%s\")",
-            width, P, width, hex);
-        put(t,
-            "\nrows_merge = native(\"fedc.learning.rows_merge\": (<float32[%lld],float32,"
-            "float32[%lld],float32> -> float32[%lld]), \"%s\")",
-            width, width, width, hex);
-        put(t,
-            "\nrobust_reduce = native(\"fedc.learning.robust_reduce\": (<float32[%lld],float32> -> "
-            "float32[%lld]), \"%s\")",
-            width, P, hex);
+    long long width = acc_width(p, c);
+    char blob[256], type[256];
+    if (robust) {
+        robust_blob(p, last, blob, sizeof blob);
+        snprintf(type, sizeof type, "(<float32[%lld],float32,float32[%lld]> -> float32[%lld])",
+                 width, P, width);
+        put_blob_native(t, "rows_put", "fedc.learning.rows_put", type, blob);
+        snprintf(type, sizeof type,
+                 "(<float32[%lld],float32,float32[%lld],float32> -> float32[%lld])", width, width,
+                 width);
+        put_blob_native(t, "rows_merge", "fedc.learning.rows_merge", type, blob);
+        snprintf(type, sizeof type, "(<float32[%lld],float32> -> float32[%lld])", width, P);
+        put_blob_native(t, "robust_reduce", "fedc.learning.robust_reduce", type, blob);
+    }
+    for (int i = 0; i < n; i++) {
+        const fedc_aggregator *a = c->stage[i];
+        if (a->kind != FEDC_AGGREGATOR_QUANTIZE) continue;
+        snprintf(blob, sizeof blob, "bits=%d;threshold=%lld;seed=%llu", a->bits,
+                 (long long)a->threshold, (unsigned long long)a->seed);
+        snprintf(type, sizeof type,
+                 "(<update=float32[%lld],key=int64,round=int32> -> float32[%lld])", P, P);
+        char name[32];
+        snprintf(name, sizeof name, "quantize%d", i);
+        put_blob_native(t, name, "fedc.learning.quantize", type, blob);
     }
     put(t,
         "\naggregate_accumulator = <update=fill([%lld], 0.0), weight=0.0, metrics=fill([%lld], "
@@ -220,31 +211,36 @@ static void put_aggregator(text *t, const fedc_learning_process *p, const fedc_a
     /* MimeLite's full gradient, SCAFFOLD's control delta: a mean of its own, beside the chain */
     const char *sec = p->second_name;
     if (sec) put(t, ", %s=fill([%lld], 0.0), %s_weight=0.0", sec, P, sec);
-    for (int i = 0; i < n - 1; i++) {
-        measure_name(c, i, name, sizeof name);
-        put(t, ", %s=0.0", name);
-    }
+    each_measurement(t, c, put_zero);
     put(t, ">\n");
     put(t, "aggregate_accumulate = (a: %s, c: %s ->\n    (let u0 = c.update, w0 = %s", "ACC",
         out_type, unweighted ? "1.0" : "c.weight");
     for (int i = 0; i < n - 1; i++) {
-        const fedc_aggregator *a = c[i];
-        if (a->kind == FEDC_AGGREGATOR_CLIPPING)
+        const fedc_aggregator *a = c->stage[i];
+        if (a->kind == FEDC_AGGREGATOR_CLIPPING) {
+            put(t, ",\n         b%d = ", i);
+            put_norm(t, c, i);
             put(t,
-                ",\n         n%d = norm(u%d), u%d = clip_by_norm(u%d, float32(%.9g)), w%d = w%d, "
-                "k%d = cast(greater(n%d, float32(%.9g)), 1.0)",
-                i, i, i + 1, i, a->norm, i + 1, i, i, i, a->norm);
-        else
+                ", n%d = norm(u%d), u%d = clip_by_norm(u%d, b%d), w%d = w%d, "
+                "k%d = cast(greater(n%d, b%d), 1.0)",
+                i, i, i + 1, i, i, i + 1, i, i, i, i);
+        } else if (a->kind == FEDC_AGGREGATOR_ZEROING) {
+            put(t, ",\n         z%d = greater(norm(u%d), ", i, i);
+            put_norm(t, c, i);
             put(t,
-                ",\n         z%d = greater(norm(u%d), float32(%.9g)), u%d = where(z%d, "
-                "zeros_like(u%d), u%d), "
+                "), u%d = where(z%d, zeros_like(u%d), u%d), "
                 "w%d = where(z%d, 0.0, w%d), k%d = cast(z%d, 1.0)",
-                i, i, a->norm, i + 1, i, i, i, i + 1, i, i, i, i);
+                i + 1, i, i, i, i + 1, i, i, i, i);
+        } else { /* QUANTIZE */
+            put(t,
+                ",\n         u%d = quantize%d(<update=u%d, key=c.key, round=c.round>), w%d = w%d",
+                i + 1, i, i, i + 1, i);
+        }
     }
-    if (robust(c[n - 1]))
+    if (robust)
         put(t, "\n     in <update=rows_put(<a.update, a.weight, u%d>), weight=add(a.weight, 1.0)",
             n - 1);
-    else if (sums(c, n))
+    else if (sums)
         put(t, "\n     in <update=add(a.update, u%d), weight=add(a.weight, w%d)", n - 1, n - 1);
     else
         put(t, "\n     in <update=add(a.update, mul(u%d, w%d)), weight=add(a.weight, w%d)", n - 1,
@@ -256,55 +252,101 @@ static void put_aggregator(text *t, const fedc_learning_process *p, const fedc_a
         put(t, ",\n         %s=add(a.%s, mul(c.%s, %s)), %s_weight=add(a.%s_weight, %s)", sec, sec,
             sec, ws, sec, sec, ws);
     }
-    for (int i = 0; i < n - 1; i++) {
-        measure_name(c, i, name, sizeof name);
-        put(t, ", %s=add(a.%s, k%d)", name, name, i);
-    }
+    each_measurement(t, c, put_accumulate);
     put(t, ">))\n");
     put(t,
         "aggregate_merge = (a: ACC, b: ACC -> <update=%s, "
         "weight=add(a.weight, b.weight), metrics=add(a.metrics, b.metrics), "
         "clients=add(a.clients, b.clients)",
-        robust(c[n - 1]) ? "rows_merge(<a.update, a.weight, b.update, b.weight>)"
-                         : "add(a.update, b.update)");
+        robust ? "rows_merge(<a.update, a.weight, b.update, b.weight>)"
+               : "add(a.update, b.update)");
     if (sec)
         put(t, ", %s=add(a.%s, b.%s), %s_weight=add(a.%s_weight, b.%s_weight)", sec, sec, sec, sec,
             sec, sec);
-    for (int i = 0; i < n - 1; i++) {
-        measure_name(c, i, name, sizeof name);
-        put(t, ", %s=add(a.%s, b.%s)", name, name, name);
-    }
+    each_measurement(t, c, put_merge);
     put(t, ">)\n");
     put(t, "aggregate_report = (a: ACC -> <update=%s, ",
-        robust(c[n - 1]) ? "robust_reduce(<a.update, a.weight>)"
-        : sums(c, n)     ? "a.update"
-                         : "div(a.update, a.weight)");
+        robust ? "robust_reduce(<a.update, a.weight>)"
+        : sums ? "a.update"
+               : "div(a.update, a.weight)");
     if (sec) put(t, "%s=div(a.%s, a.%s_weight), ", sec, sec, sec);
     put(t, "metrics=a.metrics, measurements=<");
-    put(t, "clients=a.clients%s", sums(c, n) ? "" : ", mean_weight=a.weight");
-    for (int i = 0; i < n - 1; i++) {
-        measure_name(c, i, name, sizeof name);
-        put(t, ", %s=a.%s", name, name);
-    }
+    put(t, "clients=a.clients%s", sums ? "" : ", mean_weight=a.weight");
+    each_measurement(t, c, put_report);
     put(t, ">>)\n");
 }
 
 /* The accumulator's type, substituted for ACC. */
-static void acc_type(const fedc_learning_process *p, const fedc_aggregator *const *c, int n,
-                     char *buf, size_t cap) {
-    int len = snprintf(buf, cap,
-                       "<update=float32[%lld],weight=float32,metrics=float64[%lld],"
-                       "clients=float32",
-                       acc_width(p, c, n), (long long)p->M);
-    if (p->second_name && len > 0 && (size_t)len < cap)
-        len += snprintf(buf + len, cap - (size_t)len, ",%s=float32[%lld],%s_weight=float32",
-                        p->second_name, (long long)p->P, p->second_name);
-    char name[48];
-    for (int i = 0; i < n - 1 && len > 0 && (size_t)len < cap; i++) {
-        measure_name(c, i, name, sizeof name);
-        len += snprintf(buf + len, cap - (size_t)len, ",%s=float32", name);
+static void acc_type(text *t, const fedc_learning_process *p, const fedc__agg_chain *c) {
+    put(t, "<update=float32[%lld],weight=float32,metrics=float64[%lld],clients=float32",
+        acc_width(p, c), (long long)p->M);
+    if (p->second_name)
+        put(t, ",%s=float32[%lld],%s_weight=float32", p->second_name, (long long)p->P,
+            p->second_name);
+    each_measurement(t, c, put_type);
+    put(t, ">");
+}
+
+/* The aggregator state's type <clipping=float32,...>, or the norms applied from it (estimate *
+ * multiplier + increment, in the text) when `applied`, reading the state from `from`. */
+static void put_norms(text *t, const fedc__agg_chain *c, bool applied, const char *from) {
+    char name[32];
+    bool first = true;
+    put(t, "<");
+    for (int i = 0; i < c->n; i++) {
+        if (!fedc__agg_adaptive(c, i)) continue;
+        fedc__agg_state_name(c, i, name, sizeof name);
+        put(t, "%s%s=", first ? "" : (applied ? ", " : ","), name);
+        first = false;
+        const fedc_norm_estimate *e = &c->stage[i]->estimate;
+        if (!applied)
+            put(t, "float32");
+        else if (e->multiplier == 1 && e->increment == 0)
+            put(t, "%s.%s", from, name);
+        else
+            put(t, "add(mul(%s.%s, float32(%.9g)), float32(%.9g))", from, name, e->multiplier,
+                e->increment);
     }
-    if (len > 0 && (size_t)len < cap) snprintf(buf + len, cap - (size_t)len, ">");
+    put(t, ">");
+}
+
+/* The server update's keys for the DP stage and the adaptive norms. */
+static void put_finalizer_keys(text *t, const fedc__agg_chain *c) {
+    const fedc_aggregator *dp = c->stage[c->n - 1];
+    char name[32];
+    if (dp->kind == FEDC_AGGREGATOR_DP_GAUSSIAN) {
+        /* adaptive: the count takes part of the noise (TFF's gaussian_adaptive) */
+        double z = dp->noise_multiplier, zv = z;
+        if (dp->estimate.on && z > 0)
+            zv = 1 / sqrt(1 / (z * z) -
+                          1 / (4 * dp->estimate.count_stddev * dp->estimate.count_stddev));
+        put(t,
+            ";dp_value_multiplier=%.17g;dp_denominator=%lld;dp_seed=%llu;"
+            "dp_noise_multiplier=%.17g;dp_sampling_rate=%.17g;dp_delta=%.17g",
+            zv, (long long)dp->expected_clients, (unsigned long long)dp->seed, z,
+            dp->population > 0 ? (double)dp->expected_clients / (double)dp->population : 1.0,
+            dp->delta);
+        if (dp->estimate.on) {
+            fedc__agg_state_name(c, c->n - 2, name, sizeof name);
+            put(t, ";dp_clip_state=%s", name);
+        } else {
+            put(t, ";dp_clip=%.17g", dp->norm);
+        }
+        put(t, ";adapt_seed=%llu", (unsigned long long)dp->seed);
+    }
+    int j = 0;
+    for (int i = 0; i < c->n; i++) {
+        if (!fedc__agg_adaptive(c, i)) continue;
+        const fedc_norm_estimate *e = &c->stage[i]->estimate;
+        fedc__agg_count_name(c, i, name, sizeof name);
+        put(t,
+            ";adapt%d_count=%s;adapt%d_quantile=%.17g;adapt%d_lr=%.17g;adapt%d_arithmetic=%d;"
+            "adapt%d_stddev=%.17g;adapt%d_expected=%lld",
+            j, name, j, e->target_quantile, j, e->learning_rate, j, e->arithmetic ? 1 : 0, j,
+            e->count_stddev, j,
+            (long long)(dp->kind == FEDC_AGGREGATOR_DP_GAUSSIAN ? dp->expected_clients : 0));
+        j++;
+    }
 }
 
 /* Replaces every "ACC" token in t with `with` (a new buffer). */
@@ -320,11 +362,151 @@ static bool substitute(text *t, const char *with) {
     return !out.oom;
 }
 
+/* Whether a part was written whole (not out of memory). */
+static bool finish(text *part) { return !part->oom && part->s; }
+
+/* The training processes (FedAvg and its relatives): the state, the distributor, the client work,
+ * the aggregator, the finalizer and next. */
+static fedc_status put_training(fedc_ctx *ctx, text *t, const fedc_learning_process *p,
+                                const char *W, const char *D) {
+    const fedc_process_opts *o = &p->opts;
+    fedc__agg_chain c;
+    fedc_status st = fedc__agg_chain_build(ctx, &o->aggregator, &c);
+    if (st < 0) return st;
+    bool dp = c.stage[c.n - 1]->kind == FEDC_AGGREGATOR_DP_GAUSSIAN;
+    text S = {0}, BC = {0}, OUT = {0}, APPLIED = {0}, REP = {0}, ACCT = {0}, X = {0}, XS = {0};
+    if (p->extra_name) {
+        /* the client work state's third member, broadcast with the weights */
+        put(&X, ",%s=float32[%lld]", p->extra_name, (long long)p->E);
+        put(&XS, ", %s=s.client_work.%s", p->extra_name, p->extra_name);
+    } else {
+        put(&X, "%s", "");
+        put(&XS, "%s", "");
+    }
+    put(&S, "<global_model_weights=%s,client_work=<hparams=float32[%lld],round=int32%s>,", W,
+        (long long)p->H, X.s);
+    if (p->A) {
+        put(&S, "aggregator=");
+        put_norms(&S, &c, false, NULL);
+        put(&S, ",");
+    }
+    put(&S, "finalizer=float32[%lld]>", (long long)p->F);
+    put(&BC, "<weights=%s,hparams=float32[%lld],round=int32%s", W, (long long)p->H, X.s);
+    put(&OUT, "<update=float32[%lld],weight=float32,metrics=float64[%lld]", (long long)p->P,
+        (long long)p->M);
+    if (p->second_name) put(&OUT, ",%s=float32[%lld]", p->second_name, (long long)p->P);
+    if (p->A) {
+        put(&BC, ",norms=");
+        put_norms(&BC, &c, false, NULL);
+        put(&OUT, ",norms=");
+        put_norms(&OUT, &c, false, NULL);
+    }
+    if (fedc__agg_quantizes(&c)) put(&OUT, ",key=int64,round=int32");
+    put(&BC, ">");
+    put(&OUT, ">");
+    acc_type(&ACCT, p, &c);
+    put(&APPLIED, "<state=%s,measurements=<update_non_finite=int32%s>>", S.s ? S.s : "",
+        dp ? ",dp_epsilon=float64" : "");
+    put(&REP, "<update=float32[%lld]", (long long)p->P);
+    if (p->second_name) put(&REP, ",%s=float32[%lld]", p->second_name, (long long)p->P);
+    put(&REP, ",metrics=float64[%lld],measurements=<clients=float32%s", (long long)p->M,
+        fedc__agg_sums(&c) ? "" : ",mean_weight=float32");
+    each_measurement(&REP, &c, put_type);
+    put(&REP, ">>");
+
+    char sched[1200] = "", blob[600];
+    if (o->client_lr_schedule &&
+        fedc__schedule_blob(o->client_lr_schedule, sched, 0, sizeof sched) >= sizeof sched)
+        st = fedc_ctx_errorf(ctx, FEDC_STATUS_INVALID_ARGUMENT,
+                             "client learning-rate schedule: too long to write");
+    if (st >= 0 && !(finish(&S) && finish(&BC) && finish(&OUT) && finish(&APPLIED) &&
+                     finish(&REP) && finish(&ACCT) && finish(&X) && finish(&XS)))
+        st = fedc_ctx_errorf(ctx, FEDC_STATUS_OUT_OF_MEMORY, "out of memory writing a process");
+    if (st >= 0) {
+        put(t, "initial_state = native(\"fedc.learning.init\": ( -> %s)", S.s);
+        if (sched[0]) {
+            put(t, ", \"");
+            put_hex(t, sched + 1);
+            put(t, "\"");
+        }
+        put(t, ")\n");
+        put(t, "initialize = ( -> federated_value(<initial_state(), SERVER>))\n");
+        put(t,
+            "# distributor: the model, the client optimizer's hyperparameters, the round%s%s%s\n",
+            p->extra_name ? ", " : "", p->extra_name ? p->extra_name : "",
+            p->A ? ", the aggregator's norms" : "");
+        put(t,
+            "distributor = (s: %s -> <weights=s.global_model_weights, "
+            "hparams=s.client_work.hparams, round=s.client_work.round%s",
+            S.s, XS.s);
+        if (p->A) {
+            put(t, ",\n                             norms=");
+            put_norms(t, &c, true, "s.aggregator");
+        }
+        put(t, ">)\n");
+        size_t blen = fedc__client_work_blob(&o->client, o->algorithm == FEDC_ALGORITHM_FED_SGD,
+                                             blob, sizeof blob);
+        if (p->extra_name && blen < sizeof blob)
+            blen += (size_t)snprintf(blob + blen, sizeof blob - blen, ";algorithm=%s%s%s",
+                                     fedc__algorithm_word(o->algorithm), p->store ? ";store=" : "",
+                                     p->store ? fedc_client_store_kind(p->store) : "");
+        if (fedc__agg_quantizes(&c) && blen < sizeof blob)
+            snprintf(blob + blen, sizeof blob - blen, ";send_key=1");
+        put(t, "# client work: %s\n", blob);
+        put(t,
+            "client_update = native(\"fedc.learning.train\": (<server=%s,dataset=%s*> -> %s), \"",
+            BC.s, D, OUT.s);
+        put_hex(t, blob);
+        put(t, "\")\n");
+        put_aggregator(t, p, &c, OUT.s);
+        text fblob = {0};
+        put(&fblob, "optimizer=%s%s", fedc_optimizer_kind_name(o->server_optimizer.kind), sched);
+        put_finalizer_keys(&fblob, &c);
+        if (p->extra_name) put(&fblob, ";algorithm=%s", fedc__algorithm_word(o->algorithm));
+        if (o->algorithm == FEDC_ALGORITHM_SCAFFOLD)
+            put(&fblob, ";population=%lld", (long long)o->population);
+        put(t, "# finalizer: the server optimizer (%s) applied to the aggregated update%s\n",
+            fedc_optimizer_kind_name(o->server_optimizer.kind),
+            p->A ? "; the aggregator's norms follow their quantiles" : "");
+        put(t,
+            "finalizer = native(\"fedc.learning.server_update\": (<state=%s,aggregate=%s> -> %s), "
+            "\"",
+            S.s, REP.s, APPLIED.s);
+        if (finish(&fblob)) put_hex(t, fblob.s);
+        fedc_free(fblob.s);
+        put(t, "\")\n");
+        put(t,
+            "next = (state: %s@SERVER, datasets: {%s*}@CLIENTS) ->\n"
+            "    (let sent = federated_broadcast(federated_apply(<distributor, state>)),\n"
+            "         aggregate = federated_aggregate(<\n"
+            "             federated_map(<client_update, federated_zip(<server=sent, "
+            "dataset=datasets>)>),\n"
+            "             aggregate_accumulator, aggregate_accumulate, aggregate_merge,\n"
+            "             aggregate_report>),\n"
+            "         applied = federated_apply(<finalizer, federated_zip(<state=state,\n"
+            "             aggregate=aggregate>)>)\n"
+            "     in <state=federated_apply(<(a: %s -> a.state), applied>),\n"
+            "         metrics=federated_zip(<\n"
+            "             client_work=federated_apply(<(r: %s -> "
+            "<train=finalize_metrics(r.metrics)>),\n"
+            "                 aggregate>),\n"
+            "             aggregator=federated_apply(<(r: %s -> r.measurements), aggregate>),\n"
+            "             finalizer=federated_apply(<(a: %s -> a.measurements), applied>)>)>)\n",
+            S.s, D, APPLIED.s, REP.s, REP.s, APPLIED.s);
+        if (!substitute(t, ACCT.s))
+            st = fedc_ctx_errorf(ctx, FEDC_STATUS_OUT_OF_MEMORY, "out of memory writing a process");
+    }
+    text *parts[] = {&S, &BC, &OUT, &APPLIED, &REP, &ACCT, &X, &XS};
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+        fedc_free(parts[i]->s);
+    return st;
+}
+
 fedc_status fedc__process_text(fedc_ctx *ctx, const fedc_learning_process *p, char **out) {
     *out = NULL;
     const fedc_process_opts *o = &p->opts;
     text t = {0};
-    char W[128], D[256], blob[512], OUT[160];
+    char W[128], D[256], blob[512];
     snprintf(W, sizeof W, "<trainable=float32[%lld],non_trainable=float32[%lld]>", (long long)p->P,
              (long long)p->Q);
     text dt = {0};
@@ -404,128 +586,10 @@ fedc_status fedc__process_text(fedc_ctx *ctx, const fedc_learning_process *p, ch
             "             (s: float64[%lld] -> <eval=finalize_metrics(s)>), sums>)>)>)\n",
             W, D, (long long)p->M);
     } else {
-        char S[512], BC[256], APPLIED[640], ACCT[512], X[64] = "", XS[96] = "", SEC[64] = "";
-        if (p->extra_name) {
-            /* the client work state's third member, and the second vector clients send */
-            snprintf(X, sizeof X, ",%s=float32[%lld]", p->extra_name, (long long)p->E);
-            snprintf(XS, sizeof XS, ", %s=s.client_work.%s", p->extra_name, p->extra_name);
-            snprintf(SEC, sizeof SEC, ",%s=float32[%lld]", p->second_name, (long long)p->P);
-        }
-        snprintf(S, sizeof S,
-                 "<global_model_weights=%s,client_work=<hparams=float32[%lld],round=int32%s>,"
-                 "finalizer=float32[%lld]>",
-                 W, (long long)p->H, X, (long long)p->F);
-        snprintf(BC, sizeof BC, "<weights=%s,hparams=float32[%lld],round=int32%s>", W,
-                 (long long)p->H, X);
-        snprintf(OUT, sizeof OUT, "<update=float32[%lld],weight=float32,metrics=float64[%lld]%s>",
-                 (long long)p->P, (long long)p->M, SEC);
-        const fedc_aggregator *c[MAX_DEPTH];
-        int n;
-        fedc_aggregator dp_clip;
-        fedc_status st = chain(ctx, &o->aggregator, c, &n, &dp_clip);
+        fedc_status st = put_training(ctx, &t, p, W, D);
         if (st < 0) {
             fedc_free(t.s);
             return st;
-        }
-        acc_type(p, c, n, ACCT, sizeof ACCT);
-        char MEAS[512];
-        int len = snprintf(MEAS, sizeof MEAS, "<clients=float32%s",
-                           sums(c, n) ? "" : ",mean_weight=float32");
-        char name[48];
-        for (int i = 0; i < n - 1; i++) {
-            measure_name(c, i, name, sizeof name);
-            len += snprintf(MEAS + len, sizeof MEAS - (size_t)len, ",%s=float32", name);
-        }
-        snprintf(MEAS + len, sizeof MEAS - (size_t)len, ">");
-        const fedc_aggregator *dp = c[n - 1]->kind == FEDC_AGGREGATOR_DP_GAUSSIAN ? c[n - 1] : NULL;
-        snprintf(APPLIED, sizeof APPLIED, "<state=%s,measurements=<update_non_finite=int32%s>>", S,
-                 dp ? ",dp_epsilon=float64" : "");
-        char REP[800];
-        snprintf(REP, sizeof REP, "<update=float32[%lld]%s,metrics=float64[%lld],measurements=%s>",
-                 (long long)p->P, SEC, (long long)p->M, MEAS);
-
-        char sched[1200] = "";
-        if (o->client_lr_schedule &&
-            fedc__schedule_blob(o->client_lr_schedule, sched, 0, sizeof sched) >= sizeof sched) {
-            fedc_free(t.s);
-            return fedc_ctx_errorf(ctx, FEDC_STATUS_INVALID_ARGUMENT,
-                                   "client learning-rate schedule: too long to write");
-        }
-        put(&t, "initial_state = native(\"fedc.learning.init\": ( -> %s)", S);
-        if (sched[0]) {
-            put(&t, ", \"");
-            put_hex(&t, sched + 1);
-            put(&t, "\"");
-        }
-        put(&t, ")\n");
-        put(&t, "initialize = ( -> federated_value(<initial_state(), SERVER>))\n");
-        put(&t, "# distributor: the model, the client optimizer's hyperparameters, the round%s%s\n",
-            p->extra_name ? ", " : "", p->extra_name ? p->extra_name : "");
-        put(&t,
-            "distributor = (s: %s -> <weights=s.global_model_weights, "
-            "hparams=s.client_work.hparams, round=s.client_work.round%s>)\n",
-            S, XS);
-        size_t blen = fedc__client_work_blob(&o->client, o->algorithm == FEDC_ALGORITHM_FED_SGD,
-                                             blob, sizeof blob);
-        if (p->extra_name && blen < sizeof blob)
-            snprintf(blob + blen, sizeof blob - blen, ";algorithm=%s%s%s",
-                     fedc__algorithm_word(o->algorithm), p->store ? ";store=" : "",
-                     p->store ? fedc_client_store_kind(p->store) : "");
-        put(&t, "# client work: %s\n", blob);
-        put(&t,
-            "client_update = native(\"fedc.learning.train\": (<server=%s,dataset=%s*> -> %s), \"",
-            BC, D, OUT);
-        put_hex(&t, blob);
-        put(&t, "\")\n");
-        put_aggregator(&t, p, c, n, OUT);
-        char fblob[1600], dpkeys[300] = "";
-        if (dp)
-            snprintf(dpkeys, sizeof dpkeys,
-                     ";dp_stddev=%.17g;dp_denominator=%lld;dp_seed=%llu;dp_noise_multiplier=%.17g;"
-                     "dp_sampling_rate=%.17g;dp_delta=%.17g",
-                     dp->noise_multiplier * dp->norm, (long long)dp->expected_clients,
-                     (unsigned long long)dp->seed, dp->noise_multiplier,
-                     dp->population > 0 ? (double)dp->expected_clients / (double)dp->population
-                                        : 1.0,
-                     dp->delta);
-        char akeys[96] = "";
-        if (p->extra_name)
-            snprintf(akeys, sizeof akeys, ";algorithm=%s", fedc__algorithm_word(o->algorithm));
-        if (o->algorithm == FEDC_ALGORITHM_SCAFFOLD)
-            snprintf(akeys + strlen(akeys), sizeof akeys - strlen(akeys), ";population=%lld",
-                     (long long)o->population);
-        snprintf(fblob, sizeof fblob, "optimizer=%s%s%s%s",
-                 fedc_optimizer_kind_name(o->server_optimizer.kind), sched, dpkeys, akeys);
-        put(&t, "# finalizer: the server optimizer (%s) applied to the aggregated update\n",
-            fedc_optimizer_kind_name(o->server_optimizer.kind));
-        put(&t,
-            "finalizer = native(\"fedc.learning.server_update\": (<state=%s,aggregate=%s> -> %s), "
-            "\"",
-            S, REP, APPLIED);
-        put_hex(&t, fblob);
-        put(&t, "\")\n");
-        put(&t,
-            "next = (state: %s@SERVER, datasets: {%s*}@CLIENTS) ->\n"
-            "    (let sent = federated_broadcast(federated_apply(<distributor, state>)),\n"
-            "         aggregate = federated_aggregate(<\n"
-            "             federated_map(<client_update, federated_zip(<server=sent, "
-            "dataset=datasets>)>),\n"
-            "             aggregate_accumulator, aggregate_accumulate, aggregate_merge,\n"
-            "             aggregate_report>),\n"
-            "         applied = federated_apply(<finalizer, federated_zip(<state=state,\n"
-            "             aggregate=aggregate>)>)\n"
-            "     in <state=federated_apply(<(a: %s -> a.state), applied>),\n"
-            "         metrics=federated_zip(<\n"
-            "             client_work=federated_apply(<(r: %s -> "
-            "<train=finalize_metrics(r.metrics)>),\n"
-            "                 aggregate>),\n"
-            "             aggregator=federated_apply(<(r: %s -> r.measurements), aggregate>),\n"
-            "             finalizer=federated_apply(<(a: %s -> a.measurements), applied>)>)>)\n",
-            S, D, APPLIED, REP, REP, APPLIED);
-        if (!substitute(&t, ACCT)) {
-            fedc_free(t.s);
-            return fedc_ctx_errorf(ctx, FEDC_STATUS_OUT_OF_MEMORY,
-                                   "out of memory writing a process");
         }
     }
     if (t.oom) {

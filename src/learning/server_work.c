@@ -3,6 +3,7 @@
  * rejection reported), and the metric finalizers.
  */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "fedc/learning_agg.h"
@@ -32,22 +33,54 @@ static fedc_status make_struct(fedc_ctx *ctx, size_t n, fedc_value **items,
     return st;
 }
 
-/* S = <global_model_weights=W, client_work=<hparams, round[, extra]>, finalizer=float32[F]>. */
-static fedc_status make_state(fedc_ctx *ctx, const fedc_learning_process *p, fedc_value *weights,
-                              fedc_value *hparams, int32_t round, fedc_value *extra,
-                              fedc_value *finalizer, fedc_value **out) {
+/* A struct of the process's adaptive norm estimates from A floats. */
+static fedc_status aggregator_state(fedc_ctx *ctx, const fedc_learning_process *p, const float *est,
+                                    fedc_value **out) {
+    fedc_value *items[FEDC__AGG_MAX_DEPTH] = {0};
+    const char *names[FEDC__AGG_MAX_DEPTH];
+    fedc_shape s = FEDC_SHAPE0;
+    for (int64_t i = 0; i < p->A; i++) {
+        fedc_tensor t = fedc_tensor_view(FEDC_DTYPE_FLOAT32, &s, (void *)&est[i]);
+        fedc_value_tensor(ctx, &t, &items[i]);
+        names[i] = p->agg_names[i];
+    }
+    return make_struct(ctx, (size_t)p->A, items, names, out);
+}
+
+/* The A estimates of an aggregator state into est; false when it is not one of this process. */
+static bool aggregator_values(const fedc_learning_process *p, const fedc_value *v, float *est) {
+    for (int64_t i = 0; i < p->A; i++) {
+        const fedc_tensor *t = fedc__tensor_of(fedc__field(v, p->agg_names[i]));
+        if (!t || t->dtype != FEDC_DTYPE_FLOAT32 || t->shape.rank != 0) return false;
+        est[i] = ((const float *)t->data)[0];
+    }
+    return true;
+}
+
+/* S = <global_model_weights=W, client_work=<hparams, round[, extra]>, [aggregator=<...>,]
+ * finalizer=float32[F]>. */
+static fedc_status make_state(fedc_ctx *ctx, const fedc_learning_process *p, fedc__state parts,
+                              fedc_value **out) {
     const char *cw_names[3] = {"hparams", "round", p->extra_name};
-    static const char *const s_names[3] = {"global_model_weights", "client_work", "finalizer"};
-    fedc_value *cw_items[3] = {hparams, scalar_i32(ctx, round), extra};
+    fedc_value *cw_items[3] = {parts.hparams, scalar_i32(ctx, parts.round), parts.extra};
     fedc_value *cw = NULL;
     if (!p->extra_name) {
-        fedc_value_release(extra);
+        fedc_value_release(parts.extra);
         cw_items[2] = NULL;
+    }
+    if (!p->A) {
+        fedc_value_release(parts.aggregator);
+        parts.aggregator = NULL;
     }
     fedc_status st = make_struct(ctx, p->extra_name ? 3 : 2, cw_items, cw_names, &cw);
     if (st < 0) cw = NULL;
-    fedc_value *items[3] = {weights, cw, finalizer};
-    return make_struct(ctx, 3, items, s_names, out);
+    const char *s_names[4] = {"global_model_weights", "client_work", "aggregator", "finalizer"};
+    fedc_value *items[4] = {parts.weights, cw, parts.aggregator, parts.finalizer};
+    if (!p->A) {
+        s_names[2] = s_names[3];
+        items[2] = items[3];
+    }
+    return make_struct(ctx, p->A ? 4 : 3, items, s_names, out);
 }
 
 /* With a schedule in the blob: hparams with the client learning rate of round `round`, as a new
@@ -116,57 +149,63 @@ fedc_status fedc__native_init(fedc_ctx *ctx, void *user, const uint8_t *blob, si
     fedc_optimizer_init(p->server_opt, tmp);
     fedc__vector_value(ctx, tmp, p->F, &fin);
     fedc_free(tmp);
-    return make_state(ctx, p, weights, hp, 0, extra, fin, out);
+    fedc_value *agg = NULL;
+    if (p->A && aggregator_state(ctx, p, p->agg_init, &agg) < 0) agg = NULL;
+    return make_state(ctx, p,
+                      (fedc__state){.weights = weights,
+                                    .hparams = hp,
+                                    .finalizer = fin,
+                                    .extra = extra,
+                                    .aggregator = agg,
+                                    .round = 0},
+                      out);
 }
 
 /* The parts of a state member, checked. */
 typedef struct state_parts {
-    fedc_value *weights, *hparams, *finalizer, *extra;
+    fedc__state m;
     const float *trainable, *opt, *extra_data;
-    int32_t round;
+    float estimates[FEDC__AGG_MAX_DEPTH];
 } state_parts;
 
 static fedc_status read_state(fedc_ctx *ctx, const fedc_learning_process *p, fedc_value *s,
                               state_parts *out) {
     fedc_value *cw = fedc__field(s, "client_work");
-    out->weights = fedc__field(s, "global_model_weights");
-    out->hparams = fedc__field(cw, "hparams");
-    out->finalizer = fedc__field(s, "finalizer");
-    out->trainable = fedc__vector_of(fedc__field(out->weights, "trainable"), p->P);
-    out->opt = fedc__vector_of(out->finalizer, p->F);
-    out->extra = p->extra_name ? fedc__field(cw, p->extra_name) : NULL;
-    out->extra_data = out->extra ? fedc__vector_of(out->extra, p->E) : NULL;
+    fedc__state *m = &out->m;
+    m->weights = fedc__field(s, "global_model_weights");
+    m->hparams = fedc__field(cw, "hparams");
+    m->finalizer = fedc__field(s, "finalizer");
+    m->aggregator = p->A ? fedc__field(s, "aggregator") : NULL;
+    out->trainable = fedc__vector_of(fedc__field(m->weights, "trainable"), p->P);
+    out->opt = fedc__vector_of(m->finalizer, p->F);
+    m->extra = p->extra_name ? fedc__field(cw, p->extra_name) : NULL;
+    out->extra_data = m->extra ? fedc__vector_of(m->extra, p->E) : NULL;
     const fedc_tensor *r = fedc__tensor_of(fedc__field(cw, "round"));
-    if (!out->trainable || !out->opt || !fedc__vector_of(out->hparams, p->H) || !r ||
+    if (!out->trainable || !out->opt || !fedc__vector_of(m->hparams, p->H) || !r ||
         (p->extra_name && !out->extra_data) || r->dtype != FEDC_DTYPE_INT32 || r->shape.rank != 0 ||
-        !fedc__vector_of(fedc__field(out->weights, "non_trainable"), p->Q))
+        !fedc__vector_of(fedc__field(m->weights, "non_trainable"), p->Q) ||
+        (p->A && !aggregator_values(p, m->aggregator, out->estimates)))
         return fedc_ctx_errorf(
             ctx, FEDC_STATUS_TYPE,
-            "not a state of this learning process (P=%lld, H=%lld, F=%lld%s%s%s)", (long long)p->P,
-            (long long)p->H, (long long)p->F, p->extra_name ? ", client_work." : "",
-            p->extra_name ? p->extra_name : "", p->extra_name ? " float32[E]" : "");
-    out->round = ((const int32_t *)r->data)[0];
+            "not a state of this learning process (P=%lld, H=%lld, F=%lld%s%s%s%s)",
+            (long long)p->P, (long long)p->H, (long long)p->F,
+            p->extra_name ? ", client_work." : "", p->extra_name ? p->extra_name : "",
+            p->extra_name ? " float32[E]" : "", p->A ? ", an aggregator state" : "");
+    m->round = ((const int32_t *)r->data)[0];
     return FEDC_STATUS_OK;
 }
 
 fedc_status fedc__read_state(fedc_ctx *ctx, const fedc_learning_process *p, fedc_value *s,
-                             fedc_value **weights, fedc_value **hparams, fedc_value **finalizer,
-                             fedc_value **extra, int32_t *round) {
+                             fedc__state *out) {
     state_parts sp;
     fedc_status st = read_state(ctx, p, s, &sp);
-    if (st < 0) return st;
-    *weights = sp.weights;
-    *hparams = sp.hparams;
-    *finalizer = sp.finalizer;
-    if (extra) *extra = sp.extra;
-    *round = sp.round;
-    return FEDC_STATUS_OK;
+    if (st >= 0) *out = sp.m;
+    return st;
 }
 
-fedc_status fedc__make_state(fedc_ctx *ctx, const fedc_learning_process *p, fedc_value *weights,
-                             fedc_value *hparams, int32_t round, fedc_value *extra,
-                             fedc_value *finalizer, fedc_value **out) {
-    return make_state(ctx, p, weights, hparams, round, extra, finalizer, out);
+fedc_status fedc__make_state(fedc_ctx *ctx, const fedc_learning_process *p, fedc__state parts,
+                             fedc_value **out) {
+    return make_state(ctx, p, parts, out);
 }
 
 static fedc_value *scalar_f64(fedc_ctx *ctx, double v) {
@@ -178,28 +217,29 @@ static fedc_value *scalar_f64(fedc_ctx *ctx, double v) {
 }
 
 /* With DP keys in the blob: *noisy = (sum + N(0, stddev^2) from (seed, round)) / denominator (a
- * buffer the caller frees), *dp true, and *epsilon the privacy spent after this round (NaN
- * without a delta). Without them: nothing. */
+ * buffer the caller frees), with stddev the value noise multiplier times the clip norm the round
+ * applied (`clip`), *dp true, and *epsilon the privacy spent after this round (NaN without a
+ * delta). Without them: nothing. */
 static fedc_status dp_update(fedc_ctx *ctx, const fedc_learning_process *p, const uint8_t *blob,
-                             size_t blob_size, const float *sum, int32_t round, float **noisy,
-                             bool *dp, double *epsilon) {
-    double stddev, den, z, q, delta;
+                             size_t blob_size, const float *sum, int32_t round, double clip,
+                             float **noisy, bool *dp, double *epsilon) {
+    double zv, den, z, q, delta;
     int64_t seed;
     *noisy = NULL;
-    *dp = fedc__blob_get_f64(blob, blob_size, "dp_stddev", &stddev);
+    *dp = fedc__blob_get_f64(blob, blob_size, "dp_value_multiplier", &zv);
     if (!*dp) return FEDC_STATUS_OK;
     if (!fedc__blob_get_f64(blob, blob_size, "dp_denominator", &den) ||
         !fedc__blob_get_i64(blob, blob_size, "dp_seed", &seed) ||
         !fedc__blob_get_f64(blob, blob_size, "dp_noise_multiplier", &z) ||
         !fedc__blob_get_f64(blob, blob_size, "dp_sampling_rate", &q) ||
-        !fedc__blob_get_f64(blob, blob_size, "dp_delta", &delta) || !(den >= 1))
+        !fedc__blob_get_f64(blob, blob_size, "dp_delta", &delta) || !(den >= 1) || !(zv >= 0))
         return fedc_ctx_errorf(ctx, FEDC_STATUS_INVALID_ARGUMENT,
                                "bad DP options in the computation");
     float *v = fedc_malloc((size_t)(p->P ? p->P : 1) * sizeof(float));
     if (!v) return oom(ctx);
     memcpy(v, sum, (size_t)p->P * sizeof(float));
     fedc_status st =
-        fedc_dp_add_gaussian_noise(ctx, v, p->P, stddev, (uint64_t)seed, (uint64_t)round);
+        fedc_dp_add_gaussian_noise(ctx, v, p->P, zv * clip, (uint64_t)seed, (uint64_t)round);
     float d = (float)den;
     for (int64_t i = 0; i < p->P; i++)
         v[i] /= d;
@@ -215,6 +255,72 @@ static fedc_status dp_update(fedc_ctx *ctx, const fedc_learning_process *p, cons
         return st;
     }
     *noisy = v;
+    return FEDC_STATUS_OK;
+}
+
+/* The clip norm the DP stage applied this round: its estimate (adaptive) or its fixed norm. */
+static fedc_status dp_clip(fedc_ctx *ctx, const fedc_learning_process *p, const uint8_t *blob,
+                           size_t blob_size, const float *estimates, double *clip) {
+    char name[32];
+    *clip = 0;
+    if (fedc__blob_get_str(blob, blob_size, "dp_clip_state", name, sizeof name)) {
+        for (int64_t i = 0; i < p->A; i++)
+            if (!strcmp(p->agg_names[i], name)) {
+                *clip = estimates[i];
+                return FEDC_STATUS_OK;
+            }
+        return fedc_ctx_errorf(ctx, FEDC_STATUS_INVALID_ARGUMENT,
+                               "DP options name an aggregator state '%s' the process lacks", name);
+    }
+    if (fedc__blob_get_f64(blob, blob_size, "dp_clip", clip)) return FEDC_STATUS_OK;
+    return FEDC_STATUS_OK;
+}
+
+/* The next estimates of the adaptive norms (fedc/learning_agg.h's quantile estimation), from the
+ * round's measurements: stage j counted its clients over the norm in `adapt<j>_count`. */
+static fedc_status next_estimates(fedc_ctx *ctx, const fedc_learning_process *p,
+                                  const uint8_t *blob, size_t blob_size, fedc_value *meas,
+                                  int32_t round, float *est) {
+    const fedc_tensor *k = fedc__tensor_of(fedc__field(meas, "clients"));
+    double clients = k ? fedc_tensor_get_flat(k, 0) : -1;
+    int64_t seed = 0;
+    fedc__blob_get_i64(blob, blob_size, "adapt_seed", &seed);
+    for (int64_t j = 0; j < p->A; j++) {
+        char key[40], count_name[32];
+        double quantile, lr, arith, stddev, expected;
+        bool ok = true;
+#define KEY(suffix) (snprintf(key, sizeof key, "adapt%lld_" suffix, (long long)j), key)
+        ok &= fedc__blob_get_str(blob, blob_size, KEY("count"), count_name, sizeof count_name);
+        ok &= fedc__blob_get_f64(blob, blob_size, KEY("quantile"), &quantile);
+        ok &= fedc__blob_get_f64(blob, blob_size, KEY("lr"), &lr);
+        ok &= fedc__blob_get_f64(blob, blob_size, KEY("arithmetic"), &arith);
+        ok &= fedc__blob_get_f64(blob, blob_size, KEY("stddev"), &stddev);
+        ok &= fedc__blob_get_f64(blob, blob_size, KEY("expected"), &expected);
+#undef KEY
+        const fedc_tensor *over = ok ? fedc__tensor_of(fedc__field(meas, count_name)) : NULL;
+        if (!over || clients < 0)
+            return fedc_ctx_errorf(ctx, FEDC_STATUS_INVALID_ARGUMENT,
+                                   "adaptive norm %lld: bad options or no count in the "
+                                   "aggregate's measurements",
+                                   (long long)j);
+        if (clients == 0) continue; /* nothing was seen: keep the estimate */
+        int64_t below = (int64_t)(clients - fedc_tensor_get_flat(over, 0));
+        double fraction;
+        fedc_status st;
+        if (stddev > 0) {
+            /* TFF's centred count: each client adds +-1/2, so the noise's sensitivity is 1/2 */
+            st = fedc_quantile_noisy_fraction(ctx, below, expected, stddev, (uint64_t)seed,
+                                              (uint64_t)round, &fraction);
+            fraction += 0.5 - clients / (2 * expected);
+        } else {
+            st = fedc_quantile_noisy_fraction(ctx, below, clients, 0, 0, 0, &fraction);
+        }
+        fedc_quantile_opts qo = {quantile, lr, arith == 0};
+        double e = est[j];
+        if (st >= 0) st = fedc_quantile_update(ctx, &qo, fraction, &e);
+        if (st < 0) return fedc_ctx_prefixf(ctx, "adaptive norm '%s'", p->agg_names[j]);
+        est[j] = (float)e;
+    }
     return FEDC_STATUS_OK;
 }
 
@@ -244,7 +350,7 @@ static fedc_status next_extra(fedc_ctx *ctx, const fedc_learning_process *p, con
     float *w = fedc_malloc((size_t)(p->P ? p->P : 1) * sizeof(float));
     fedc_status st = state && w ? FEDC_STATUS_OK : oom(ctx);
     if (st >= 0) {
-        memcpy(state, fedc__vector_of(sp->hparams, p->H), (size_t)p->H * sizeof(float));
+        memcpy(state, fedc__vector_of(sp->m.hparams, p->H), (size_t)p->H * sizeof(float));
         memcpy(state + p->H, sp->extra_data, (size_t)p->E * sizeof(float));
         memcpy(w, sp->trainable, (size_t)p->P * sizeof(float));
         st = fedc_optimizer_next(ctx, p->client_opt, state, w, second);
@@ -261,23 +367,33 @@ fedc_status fedc__native_server_update(fedc_ctx *ctx, void *user, const uint8_t 
     state_parts sp;
     fedc_status st = read_state(ctx, p, fedc__field(arg, "state"), &sp);
     if (st < 0) return fedc_ctx_prefixf(ctx, "server update");
-    const float *update =
-        fedc__vector_of(fedc__field(fedc__field(arg, "aggregate"), "update"), p->P);
+    fedc_value *agg = fedc__field(arg, "aggregate");
+    const float *update = fedc__vector_of(fedc__field(agg, "update"), p->P);
     if (!update)
         return fedc_ctx_errorf(ctx, FEDC_STATUS_TYPE,
                                "server update: the aggregate has no update float32[%lld]",
                                (long long)p->P);
     /* DP: noise on the sum, then the average over the expected clients */
-    double epsilon = NAN;
+    double epsilon = NAN, clip;
     float *noisy = NULL;
     bool dp = false;
-    st = dp_update(ctx, p, blob, blob_size, update, sp.round, &noisy, &dp, &epsilon);
-    if (st < 0) return fedc_ctx_prefixf(ctx, "server update");
+    st = dp_clip(ctx, p, blob, blob_size, sp.estimates, &clip);
+    if (st >= 0)
+        st = dp_update(ctx, p, blob, blob_size, update, sp.m.round, clip, &noisy, &dp, &epsilon);
+    /* the adaptive norms move whether or not the update is applied */
+    float est[FEDC__AGG_MAX_DEPTH];
+    memcpy(est, sp.estimates, sizeof est);
+    if (st >= 0 && p->A)
+        st = next_estimates(ctx, p, blob, blob_size, fedc__field(agg, "measurements"), sp.m.round,
+                            est);
+    if (st < 0) {
+        fedc_free(noisy);
+        return fedc_ctx_prefixf(ctx, "server update");
+    }
     if (noisy) update = noisy;
     const float *second = NULL;
     double clients = 0;
     if (p->second_name) {
-        fedc_value *agg = fedc__field(arg, "aggregate");
         second = fedc__vector_of(fedc__field(agg, p->second_name), p->P);
         const fedc_tensor *k =
             fedc__tensor_of(fedc__field(fedc__field(agg, "measurements"), "clients"));
@@ -295,7 +411,7 @@ fedc_status fedc__native_server_update(fedc_ctx *ctx, void *user, const uint8_t 
         finite = isfinite(update[i]);
     for (int64_t i = 0; second && i < p->P && finite; i++)
         finite = isfinite(second[i]);
-    fedc_value *weights = NULL, *fin = NULL, *extra = NULL;
+    fedc_value *weights = NULL, *fin = NULL, *extra = NULL, *aggst = NULL;
     if (finite) {
         float *w = fedc_malloc((size_t)(p->P ? p->P : 1) * sizeof(float));
         float *o = fedc_malloc((size_t)(p->F ? p->F : 1) * sizeof(float));
@@ -314,7 +430,7 @@ fedc_status fedc__native_server_update(fedc_ctx *ctx, void *user, const uint8_t 
         fedc_free(o);
         if (st >= 0) {
             static const char *const wn[2] = {"trainable", "non_trainable"};
-            fedc_value *wi[2] = {tw, fedc_value_retain(fedc__field(sp.weights, "non_trainable"))};
+            fedc_value *wi[2] = {tw, fedc_value_retain(fedc__field(sp.m.weights, "non_trainable"))};
             st = make_struct(ctx, 2, wi, wn, &weights);
         } else {
             fedc_value_release(tw);
@@ -323,26 +439,36 @@ fedc_status fedc__native_server_update(fedc_ctx *ctx, void *user, const uint8_t 
             fin = extra = NULL;
         }
     } else {
-        weights = fedc_value_retain(sp.weights);
-        fin = fedc_value_retain(sp.finalizer);
-        extra = fedc_value_retain(sp.extra);
+        weights = fedc_value_retain(sp.m.weights);
+        fin = fedc_value_retain(sp.m.finalizer);
+        extra = fedc_value_retain(sp.m.extra);
     }
     fedc_free(noisy);
+    if (st >= 0 && p->A) st = aggregator_state(ctx, p, est, &aggst);
     if (st < 0) {
         fedc_value_release(weights);
         fedc_value_release(fin);
         fedc_value_release(extra);
+        fedc_value_release(aggst);
         return fedc_ctx_prefixf(ctx, "server update");
     }
     fedc_value *state = NULL, *hp = NULL;
-    st = scheduled(ctx, p, blob, blob_size, sp.hparams, sp.round + 1, &hp);
+    st = scheduled(ctx, p, blob, blob_size, sp.m.hparams, sp.m.round + 1, &hp);
     if (st < 0) {
         fedc_value_release(weights);
         fedc_value_release(fin);
         fedc_value_release(extra);
+        fedc_value_release(aggst);
         return st;
     }
-    st = make_state(ctx, p, weights, hp, sp.round + 1, extra, fin, &state);
+    st = make_state(ctx, p,
+                    (fedc__state){.weights = weights,
+                                  .hparams = hp,
+                                  .finalizer = fin,
+                                  .extra = extra,
+                                  .aggregator = aggst,
+                                  .round = sp.m.round + 1},
+                    &state);
     if (st < 0) return st;
     static const char *const mn[2] = {"update_non_finite", "dp_epsilon"};
     fedc_value *mi[2] = {scalar_i32(ctx, finite ? 0 : 1), dp ? scalar_f64(ctx, epsilon) : NULL};

@@ -85,32 +85,61 @@ static fedc_status make_dir(fedc_ctx *ctx, const char *dir) {
     return fedc_ctx_errorf(ctx, FEDC_STATUS_IO, "%s: %s", dir, strerror(errno));
 }
 
-/* The state of a process as checkpoint blobs (views into the state's tensors): 5, or 6 with the
- * client work's third member (MimeLite's optimizer state, SCAFFOLD's control variate) into
+/* The state of a process as checkpoint blobs (views into the state's tensors, and into est for
+ * the aggregator's estimates): 5, plus the client work's third member (MimeLite's optimizer
+ * state, SCAFFOLD's control variate) and the aggregator state when the process has them, into
  * *count. */
 static fedc_status state_blobs(fedc_ctx *ctx, const fedc_learning_process *p, fedc_value *state,
-                               fedc_checkpoint_blob *b, int64_t *round_le, size_t *count) {
-    fedc_value *s = state, *w, *h, *f, *x = NULL;
+                               fedc_checkpoint_blob *b, int64_t *round_le, float *est,
+                               size_t *count) {
+    fedc_value *s = state;
     if (fedc_value_get_kind(s) == FEDC_VALUE_FEDERATED) s = fedc_value_item(s, 0);
-    int32_t round;
-    fedc_status st = fedc__read_state(ctx, p, s, &w, &h, &f, &x, &round);
+    fedc__state m;
+    fedc_status st = fedc__read_state(ctx, p, s, &m);
     if (st < 0) return st;
-    *round_le = round;
-    b[0] = (fedc_checkpoint_blob){"trainable", fedc__vector_of(fedc__field(w, "trainable"), p->P),
+    *round_le = m.round;
+    b[0] = (fedc_checkpoint_blob){"trainable",
+                                  fedc__vector_of(fedc__field(m.weights, "trainable"), p->P),
                                   (size_t)p->P * sizeof(float)};
     b[1] = (fedc_checkpoint_blob){"non_trainable",
-                                  fedc__vector_of(fedc__field(w, "non_trainable"), p->Q),
+                                  fedc__vector_of(fedc__field(m.weights, "non_trainable"), p->Q),
                                   (size_t)p->Q * sizeof(float)};
-    b[2] = (fedc_checkpoint_blob){"client_hparams", fedc__vector_of(h, p->H),
+    b[2] = (fedc_checkpoint_blob){"client_hparams", fedc__vector_of(m.hparams, p->H),
                                   (size_t)p->H * sizeof(float)};
-    b[3] = (fedc_checkpoint_blob){"server_optimizer", fedc__vector_of(f, p->F),
+    b[3] = (fedc_checkpoint_blob){"server_optimizer", fedc__vector_of(m.finalizer, p->F),
                                   (size_t)p->F * sizeof(float)};
     b[4] = (fedc_checkpoint_blob){"round", round_le, sizeof *round_le};
     *count = 5;
-    if (x)
-        b[(*count)++] = (fedc_checkpoint_blob){"client_work_state", fedc__vector_of(x, p->E),
+    if (m.extra)
+        b[(*count)++] = (fedc_checkpoint_blob){"client_work_state", fedc__vector_of(m.extra, p->E),
                                                (size_t)p->E * sizeof(float)};
+    if (p->A) {
+        for (int64_t i = 0; i < p->A; i++)
+            est[i] = (float)fedc_tensor_get_flat(
+                fedc__tensor_of(fedc__field(m.aggregator, p->agg_names[i])), 0);
+        b[(*count)++] = (fedc_checkpoint_blob){"aggregator", est, (size_t)p->A * sizeof(float)};
+    }
     return FEDC_STATUS_OK;
+}
+
+/* The aggregator state <name=float32,...> from A floats at any alignment. */
+static fedc_status aggregator_from_bytes(fedc_ctx *ctx, const fedc_learning_process *p,
+                                         const void *bytes, fedc_value **out) {
+    fedc_value *items[FEDC__AGG_MAX_DEPTH] = {0};
+    const char *names[FEDC__AGG_MAX_DEPTH];
+    fedc_status st = FEDC_STATUS_OK;
+    for (int64_t i = 0; i < p->A && st >= 0; i++) {
+        float v;
+        memcpy(&v, (const char *)bytes + i * (int64_t)sizeof v, sizeof v);
+        fedc_shape sh = FEDC_SHAPE0;
+        fedc_tensor t = fedc_tensor_view(FEDC_DTYPE_FLOAT32, &sh, &v);
+        st = fedc_value_tensor(ctx, &t, &items[i]);
+        names[i] = p->agg_names[i];
+    }
+    if (st >= 0) st = fedc_value_struct(ctx, (size_t)p->A, items, names, out);
+    for (int64_t i = 0; i < p->A; i++)
+        fedc_value_release(items[i]);
+    return st;
 }
 
 /* A float32 [n] value from n floats at any alignment (a checkpoint blob's bytes). */
@@ -151,19 +180,38 @@ static fedc_status state_from_checkpoint(fedc_ctx *ctx, const fedc_learning_proc
     if (st >= 0 && (!round_bytes || rsize != sizeof round || round != fedc_checkpoint_round(c)))
         st = fedc_ctx_errorf(ctx, FEDC_STATUS_CORRUPT, "checkpoint of round %lld: bad 'round'",
                              (long long)fedc_checkpoint_round(c));
-    fedc_value *w = NULL, *m = NULL;
+    fedc_value *w = NULL, *m = NULL, *agg = NULL;
+    if (st >= 0 && p->A) {
+        size_t size;
+        const void *data = fedc_checkpoint_find(c, "aggregator", &size);
+        if (!data || size != (size_t)p->A * sizeof(float))
+            st = fedc_ctx_errorf(ctx, FEDC_STATUS_CORRUPT,
+                                 "checkpoint of round %lld: 'aggregator' has %zu bytes, this "
+                                 "process needs %lld",
+                                 (long long)fedc_checkpoint_round(c), data ? size : 0,
+                                 (long long)p->A * 4);
+        else
+            st = aggregator_from_bytes(ctx, p, data, &agg);
+    }
     if (st >= 0) {
         static const char *const wn[2] = {"trainable", "non_trainable"};
         st = fedc_value_struct(ctx, 2, parts, wn, &w);
     }
     if (st >= 0) {
-        st = fedc__make_state(ctx, p, w, fedc_value_retain(parts[2]), (int32_t)round,
-                              fedc_value_retain(parts[4]), fedc_value_retain(parts[3]), &m);
-        w = NULL;
+        st = fedc__make_state(ctx, p,
+                              (fedc__state){.weights = w,
+                                            .hparams = fedc_value_retain(parts[2]),
+                                            .finalizer = fedc_value_retain(parts[3]),
+                                            .extra = fedc_value_retain(parts[4]),
+                                            .aggregator = agg,
+                                            .round = (int32_t)round},
+                              &m);
+        w = agg = NULL;
     }
     if (st >= 0) st = fedc_value_federated(ctx, FEDC_PLACEMENT_SERVER, true, 1, &m, out);
     fedc_value_release(m);
     fedc_value_release(w);
+    fedc_value_release(agg);
     for (int i = 0; i < 5; i++)
         fedc_value_release(parts[i]);
     return st;
@@ -246,10 +294,11 @@ static fedc_status release_round(fedc_ctx *ctx, const fedc_learning_process *p,
     bool due = f->ckpt && o->checkpoint_every > 0 &&
                (round % o->checkpoint_every == 0 || round == o->rounds);
     if (st >= 0 && due) {
-        fedc_checkpoint_blob b[6];
+        fedc_checkpoint_blob b[7];
         int64_t round_le;
+        float est[FEDC__AGG_MAX_DEPTH];
         size_t count = 0;
-        st = state_blobs(ctx, p, state, b, &round_le, &count);
+        st = state_blobs(ctx, p, state, b, &round_le, est, &count);
         if (st >= 0) st = fedc_checkpoint_save(ctx, f->ckpt, round, b, count);
     }
     return st;

@@ -210,7 +210,8 @@ TEST(fedavg_computation_prints_and_parses_back) {
     char *text;
     ASSERT_OK(fedc_comp_print(ctx, fedc_learning_process_module(p), &text));
     ASSERT_CONTAINS(text, "next = (state: <global_model_weights=");
-    ASSERT_CONTAINS(text, "clip_by_norm(u0, 1.5)");
+    ASSERT_CONTAINS(text, "b0 = 1.5");
+    ASSERT_CONTAINS(text, "clip_by_norm(u0, b0)");
     ASSERT_CONTAINS(text, "native(\"fedc.learning.train\"");
     fedc_comp *back;
     ASSERT_OK(fedc_comp_parse(ctx, "printed", text, &back));
@@ -380,13 +381,13 @@ TEST(a_part_of_the_process_can_be_replaced_in_the_text_language) {
     fedc_client_data_destroy(cd);
 }
 
-TEST(fedavg_next_splits_into_the_distribute_aggregate_form_with_the_same_round) {
+/* next, and its DistributeAggregateForm run by fedc_daf_run, give the same round. */
+static void split_round_equals_next(fedc_ctx *ctx, const fedc_aggregator *agg) {
     fedc_client_data *cd = ltest_clients(ctx, 4, 4, 3, 51);
     fedc_learning_model *lm = ltest_dense_model(ctx, 4, 3, 52);
     fedc_process_opts o = fedc_process_opts_default(FEDC_ALGORITHM_FED_AVG);
     o.client.batch_size = 2;
-    fedc_aggregator zero = {.kind = FEDC_AGGREGATOR_ZEROING, .norm = 100, .inner = NULL};
-    o.aggregator = (fedc_aggregator){.kind = FEDC_AGGREGATOR_CLIPPING, .norm = 0.5, .inner = &zero};
+    o.aggregator = *agg;
     fedc_learning_process *p;
     ASSERT_OK(fedc_learning_process_create(ctx, lm, &o, &p));
     /* the parts a deployment runs: server prepare, broadcast, client work, aggregation, result */
@@ -420,4 +421,13 @@ TEST(fedavg_next_splits_into_the_distribute_aggregate_form_with_the_same_round) 
     fedc_learning_process_destroy(p);
     fedc_learning_model_destroy(lm);
     fedc_client_data_destroy(cd);
+}
+
+TEST(fedavg_next_splits_into_the_distribute_aggregate_form_with_the_same_round) {
+    fedc_aggregator zero = {.kind = FEDC_AGGREGATOR_ZEROING, .norm = 100, .inner = NULL};
+    fedc_aggregator clip = {.kind = FEDC_AGGREGATOR_CLIPPING, .norm = 0.5, .inner = &zero};
+    split_round_equals_next(ctx, &clip);
+    /* adaptive norms travel with the broadcast and come back with the updates */
+    fedc_aggregator_stages room;
+    split_round_equals_next(ctx, fedc_aggregator_robust(&room, true, true, true));
 }

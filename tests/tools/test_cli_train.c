@@ -33,7 +33,8 @@ TEST(train_prints_the_computation_of_next) {
     ASSERT_CONTAINS(cli_out, "next = (state: <global_model_weights=<trainable=float32[7850]");
     ASSERT_CONTAINS(cli_out, "native(\"fedc.learning.train\"");
     ASSERT_CONTAINS(cli_out, "native(\"fedc.learning.server_update\"");
-    ASSERT_CONTAINS(cli_out, "clip_by_norm(u0, 2.0)");
+    ASSERT_CONTAINS(cli_out, "b0 = 2.0");
+    ASSERT_CONTAINS(cli_out, "clip_by_norm(u0, b0)");
 }
 
 TEST(train_with_differential_privacy_reports_epsilon) {
@@ -47,6 +48,29 @@ TEST(train_with_differential_privacy_reports_epsilon) {
     ASSERT_CONTAINS(cli_out, "epsilon ");
     ASSERT_EQ(cli_run("train --model seed --dp-noise-multiplier 1 --print-computation"), 2);
     ASSERT_CONTAINS(cli_out, "--dp-noise-multiplier needs --clip NORM");
+}
+
+TEST(train_takes_the_aggregator_presets_and_adaptive_clipping) {
+    char path[4096];
+    sample(path, sizeof path);
+    ASSERT_EQ(cli_run("train --data %s:digits_only_train --model seed --preprocess emnist-flat "
+                      "--rounds 2 --clients-per-round 3 --aggregator robust",
+                      path),
+              0);
+    ASSERT_CONTAINS(cli_out, "round    2/2  clients   3");
+    ASSERT_EQ(cli_run("train --model seed --print-computation --clip 0.5 --clip-quantile 0.7"), 0);
+    ASSERT_CONTAINS(cli_out, "aggregator=<clipping=float32>");
+    ASSERT_CONTAINS(cli_out, "b0 = c.norms.clipping");
+    ASSERT_EQ(cli_run("train --model seed --print-computation --aggregator dp "
+                      "--dp-noise-multiplier 0.5"),
+              0);
+    ASSERT_CONTAINS(cli_out, "aggregator=<zeroing=float32,clipping=float32>");
+    ASSERT_EQ(cli_run("train --model seed --print-computation --aggregator dp"), 2);
+    ASSERT_CONTAINS(cli_out, "--aggregator dp needs --dp-noise-multiplier Z");
+    ASSERT_EQ(cli_run("train --model seed --print-computation --aggregator robust --clip 1"), 2);
+    ASSERT_CONTAINS(cli_out, "--aggregator robust sets its own norms");
+    ASSERT_EQ(cli_run("train --model seed --print-computation --aggregator fancy"), 2);
+    ASSERT_CONTAINS(cli_out, "unknown --aggregator 'fancy' (mean, robust, dp, compression)");
 }
 
 TEST(eval_needs_weights_and_names_a_bad_file) {

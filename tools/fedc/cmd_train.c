@@ -50,7 +50,14 @@ static const char *const k_help =
     "  --shuffle-buffer N    client data shuffle buffer (100; 0: in order)\n"
     "  --max-batches N       stop each client's training after N batches (-1: no limit)\n"
     "  --uniform-weighting   weight clients equally instead of by examples\n"
+    "  --aggregator A        mean (default); robust: zeroing and clipping at norms that follow\n"
+    "                        quantiles of the update norms (tff.learning.robust_aggregator);\n"
+    "                        dp: adaptive zeroing, then DP-FedAvg with an adaptive clip (needs\n"
+    "                        --dp-noise-multiplier; tff.learning.dp_aggregator); compression:\n"
+    "                        robust, then 8-bit quantization of updates of >= 20000 values\n"
     "  --clip NORM           clip each client update to this L2 norm\n"
+    "  --clip-quantile Q     make --clip adaptive: it starts at NORM (default 1) and follows the\n"
+    "                        Q quantile of the clients' update norms\n"
     "  --zeroing NORM        zero client updates whose L2 norm exceeds NORM\n"
     "  --dp-noise-multiplier Z  DP-FedAvg: clip to --clip, sum, add Gaussian noise Z * clip, and\n"
     "                        average over the clients per round; reports epsilon each round\n"
@@ -58,6 +65,10 @@ static const char *const k_help =
     "  --overrides FILE      replace parts of the process (distributor, client_update,\n"
     "                        aggregate_*, finalizer, ...) with definitions in the text language\n"
     "                        (--print-computation shows the parts and their types)\n"
+    "";
+
+/* The rest of the help (one string literal would pass C's portable length). */
+static const char *const k_help_run =
     "run\n"
     "  --seed S              sampling, shuffling, dropout and initialization (0)\n"
     "  --threads N           executor threads (0: one per core, default)\n"
@@ -104,7 +115,9 @@ static const char *const k_known[] = {
     "shuffle-buffer",
     "max-batches",
     "uniform-weighting",
+    "aggregator",
     "clip",
+    "clip-quantile",
     "zeroing",
     "seed",
     "threads",
@@ -180,33 +193,62 @@ static int make_process(train_run *r, const train_flags *f) {
     o.server_optimizer = fedc_optimizer_opts_default(server);
     o.server_optimizer.learning_rate = slr;
     if (!strcmp(alg, "fedavgm")) o.server_optimizer.momentum = momentum;
-    static fedc_aggregator zero_agg, mean_agg;
-    mean_agg = o.aggregator;
-    const fedc_aggregator *inner = &mean_agg;
-    if (zeroing > 0) {
-        zero_agg =
-            (fedc_aggregator){.kind = FEDC_AGGREGATOR_ZEROING, .norm = zeroing, .inner = inner};
-        inner = &zero_agg;
-    }
-    if (clip > 0)
-        o.aggregator =
-            (fedc_aggregator){.kind = FEDC_AGGREGATOR_CLIPPING, .norm = clip, .inner = inner};
-    else
-        o.aggregator = *inner;
-    double z, delta;
+    double z, delta, quantile;
     int64_t per_round;
     if (!train_flag_num(f, "dp-noise-multiplier", -1, -1, &z) ||
         !train_flag_num(f, "dp-delta", 1e-5, 0, &delta) ||
+        !train_flag_num(f, "clip-quantile", -1, -1, &quantile) ||
         !train_flag_int(f, "clients-per-round", 10, 1, &per_round))
         return FEDC_EXIT_USAGE;
+    int64_t population = r->train ? fedc_client_data_num_clients(r->train) : per_round;
+    if (per_round > population) per_round = population;
     if (a == FEDC_ALGORITHM_SCAFFOLD) /* c moves by |S| / N of the clients' mean delta */
-        o.population = r->train ? fedc_client_data_num_clients(r->train) : per_round;
-    if (z >= 0) {
-        if (!(clip > 0)) return train_usage(f, "%s", "--dp-noise-multiplier needs --clip NORM");
-        int64_t population = r->train ? fedc_client_data_num_clients(r->train) : per_round;
-        if (per_round > population) per_round = population;
-        o.aggregator = fedc_aggregator_dp_gaussian(z, clip, per_round, population, delta);
-        o.aggregator.seed = (uint64_t)seed;
+        o.population = population;
+    const char *preset = train_flag(f, "aggregator") ? train_flag(f, "aggregator") : "mean";
+    bool weighted = !o.aggregator.unweighted;
+    static fedc_aggregator_stages room;
+    static fedc_aggregator zero_agg, mean_agg;
+    if (strcmp(preset, "mean") && (clip > 0 || zeroing > 0 || quantile >= 0))
+        return train_usage(f,
+                           "--aggregator %s sets its own norms: drop --clip, --clip-quantile "
+                           "and --zeroing",
+                           preset);
+    if (!strcmp(preset, "robust")) {
+        o.aggregator = *fedc_aggregator_robust(&room, true, true, weighted);
+    } else if (!strcmp(preset, "compression")) {
+        o.aggregator = *fedc_aggregator_compression(&room, true, true, weighted);
+    } else if (!strcmp(preset, "dp")) {
+        if (z < 0) return train_usage(f, "%s", "--aggregator dp needs --dp-noise-multiplier Z");
+        o.aggregator = *fedc_aggregator_dp(&room, z, per_round, population, delta, true);
+        room.stage[0].seed = (uint64_t)seed; /* the DP stage keys its noise */
+    } else if (strcmp(preset, "mean")) {
+        return train_usage(f, "unknown --aggregator '%s' (mean, robust, dp, compression)", preset);
+    } else {
+        if (quantile >= 0 && !(clip > 0)) clip = 1.0;
+        mean_agg = o.aggregator;
+        const fedc_aggregator *inner = &mean_agg;
+        if (zeroing > 0) {
+            zero_agg =
+                (fedc_aggregator){.kind = FEDC_AGGREGATOR_ZEROING, .norm = zeroing, .inner = inner};
+            inner = &zero_agg;
+        }
+        if (clip > 0 && quantile >= 0)
+            o.aggregator = fedc_aggregator_adaptive_clipping(clip, quantile, 0.2, inner);
+        else if (clip > 0)
+            o.aggregator =
+                (fedc_aggregator){.kind = FEDC_AGGREGATOR_CLIPPING, .norm = clip, .inner = inner};
+        else
+            o.aggregator = *inner;
+        if (z >= 0) {
+            if (!(clip > 0)) return train_usage(f, "%s", "--dp-noise-multiplier needs --clip NORM");
+            fedc_norm_estimate e = o.aggregator.estimate;
+            o.aggregator = fedc_aggregator_dp_gaussian(z, clip, per_round, population, delta);
+            if (e.on) { /* adaptive DP clipping, with TFF's count noise */
+                o.aggregator.estimate = e;
+                o.aggregator.estimate.count_stddev = 0.05 * (double)per_round;
+            }
+            o.aggregator.seed = (uint64_t)seed;
+        }
     }
     char *overrides = NULL;
     const char *opath = train_flag(f, "overrides");
@@ -261,6 +303,7 @@ int fedc_cmd_train(int argc, char **argv) {
     int rc = train_flags_parse(argc, argv, &f, &help);
     if (help) {
         fputs(k_help, stdout);
+        fputs(k_help_run, stdout);
         train_flags_free(&f);
         return FEDC_EXIT_OK;
     }

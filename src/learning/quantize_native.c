@@ -1,0 +1,50 @@
+/* quantize_native.c — the compression stage of an aggregator (FEDC_AGGREGATOR_QUANTIZE): a
+ * client's update, quantized stochastically and decoded again, which is what the server sums
+ * when clients send the codes. The draws are keyed by (seed, round, client key), so a round's
+ * result does not depend on threads.
+ */
+#include <string.h>
+
+#include "fedc/learning_agg.h"
+#include "learning/learning_int.h"
+
+fedc_status fedc__native_quantize(fedc_ctx *ctx, void *user, const uint8_t *blob, size_t blob_size,
+                                  fedc_value *arg, fedc_value **out) {
+    fedc_learning_process *p = user;
+    int64_t bits, threshold, seed;
+    if (!fedc__blob_get_i64(blob, blob_size, "bits", &bits) ||
+        !fedc__blob_get_i64(blob, blob_size, "threshold", &threshold) ||
+        !fedc__blob_get_i64(blob, blob_size, "seed", &seed) || bits < 1 || bits > 16)
+        return fedc_ctx_errorf(ctx, FEDC_STATUS_INVALID_ARGUMENT,
+                               "quantize: missing or bad 'bits', 'threshold' or 'seed'");
+    fedc_value *update = fedc__field(arg, "update");
+    const float *u = fedc__vector_of(update, p->P);
+    const fedc_tensor *key = fedc__tensor_of(fedc__field(arg, "key"));
+    const fedc_tensor *round = fedc__tensor_of(fedc__field(arg, "round"));
+    if (!u || !key || key->dtype != FEDC_DTYPE_INT64 || !round || round->dtype != FEDC_DTYPE_INT32)
+        return fedc_ctx_errorf(ctx, FEDC_STATUS_TYPE,
+                               "quantize expects <update=float32[%lld],key=int64,round=int32>",
+                               (long long)p->P);
+    if (p->P < threshold || p->P < 1) {
+        *out = fedc_value_retain(update);
+        return FEDC_STATUS_OK;
+    }
+    uint16_t *codes = fedc_malloc((size_t)p->P * sizeof *codes);
+    float *decoded = fedc_malloc((size_t)p->P * sizeof *decoded);
+    fedc_status st = codes && decoded ? FEDC_STATUS_OK
+                                      : fedc_ctx_errorf(ctx, FEDC_STATUS_OUT_OF_MEMORY,
+                                                        "out of memory quantizing an update");
+    float lo, hi;
+    if (st >= 0)
+        st = fedc_quantize_stochastic(ctx, u, p->P, (int)bits, (uint64_t)seed,
+                                      (uint64_t)((const int32_t *)round->data)[0],
+                                      (uint64_t)((const int64_t *)key->data)[0], codes, &lo, &hi);
+    if (st >= 0) st = fedc_dequantize(ctx, codes, p->P, (int)bits, lo, hi, decoded);
+    fedc_value *v = NULL;
+    if (st >= 0) st = fedc__vector_value(ctx, decoded, p->P, &v);
+    fedc_free(codes);
+    fedc_free(decoded);
+    if (st < 0) return fedc_ctx_prefixf(ctx, "quantize");
+    *out = v;
+    return FEDC_STATUS_OK;
+}
