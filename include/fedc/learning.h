@@ -200,7 +200,16 @@ typedef enum fedc_aggregator_kind {
      * update of at least `threshold` values is quantized stochastically to `bits` bits between
      * its min and max (fedc_quantize_stochastic, keyed by (seed, round, client)) and the server
      * sums the decoded values, which are unbiased; smaller updates pass unchanged. */
-    FEDC_AGGREGATOR_QUANTIZE = 8
+    FEDC_AGGREGATOR_QUANTIZE = 8,
+    /* The unweighted mean computed as secure aggregation computes it (ends a chain; TFF's
+     * SecureSumFactory under an unweighted mean): each client clamps every coordinate to
+     * [-B, B], scales it to a signed integer of `bits` bits (stochastic rounding keyed by
+     * (seed, round, client)), and the server sees only the modular sum of the codes in
+     * [-2^(T-1), 2^(T-1)), T = bits + ceil(log2 capacity) <= 31, which it decodes and divides
+     * by the clients. B is `norm`, or when `norm` is 0 the norm the nearest clipping stage
+     * before it applied (so a clipped update's coordinates are within it). A round of more than
+     * `capacity` clients would wrap the sum: it is an error naming both. */
+    FEDC_AGGREGATOR_SECURE_MEAN = 9
 } fedc_aggregator_kind;
 
 /* A norm that follows a quantile of the clients' update norms (Andrew et al. 2021; TFF's
@@ -232,7 +241,7 @@ struct fedc_aggregator {
     int64_t population;       /* clients sampled from (for the sampling rate); >= expected */
     double delta;             /* the delta epsilon is reported at; 0: no accounting */
     uint64_t seed;            /* keys the noise */
-    /* MEDIAN, TRIMMED_MEAN, KRUM */
+    /* MEDIAN, TRIMMED_MEAN, KRUM, SECURE_MEAN */
     int64_t capacity;     /* the most clients a round may have */
     double trim_fraction; /* TRIMMED_MEAN, in [0, 0.5) */
     int64_t byzantine;    /* KRUM: f, with capacity >= 2 f + 3 */
@@ -243,9 +252,9 @@ struct fedc_aggregator {
      * z^-2 = z_v^-2 + (2 count_stddev)^-2, so that the round as a whole has noise_multiplier z,
      * which the accountant uses; count_stddev must be > z / 2. */
     fedc_norm_estimate estimate;
-    /* QUANTIZE */
-    int bits;          /* 1..16 */
-    int64_t threshold; /* quantize updates of at least this many values */
+    /* QUANTIZE, SECURE_MEAN */
+    int bits;          /* QUANTIZE: 1..16; SECURE_MEAN: 2..24 */
+    int64_t threshold; /* QUANTIZE: quantize updates of at least this many values */
 };
 
 /* Room for the stages of a preset, which nest through `inner` pointers into it: keep it alive
@@ -294,6 +303,9 @@ const fedc_aggregator *fedc_aggregator_dp(fedc_aggregator_stages *room, double n
                                           double delta, bool zeroing);
 const fedc_aggregator *fedc_aggregator_compression(fedc_aggregator_stages *room, bool zeroing,
                                                    bool clipping, bool weighted);
+/* secure: [adaptive zeroing ->] adaptive clipping (as robust) -> SECURE_MEAN of 16-bit codes
+ * bounded by the clip norm, for up to 1024 clients a round (a 26-bit modular sum). */
+const fedc_aggregator *fedc_aggregator_secure(fedc_aggregator_stages *room, bool zeroing);
 
 /* ---------------------------------------------------------------------------------------------
  * Learning processes (tff.learning.templates.LearningProcess)

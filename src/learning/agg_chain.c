@@ -74,13 +74,36 @@ static fedc_status check_robust(fedc_ctx *ctx, const fedc_aggregator *a) {
     return FEDC_STATUS_OK;
 }
 
+int fedc__agg_modulus_bits(const fedc_aggregator *a) {
+    int extra = 0;
+    while (extra < 32 && ((int64_t)1 << extra) < a->capacity)
+        extra++;
+    return a->bits + extra;
+}
+
+/* A secure mean needs a bound: its own, or a clipping stage's before it (c holds those). */
+static fedc_status check_secure(fedc_ctx *ctx, const fedc__agg_chain *c, const fedc_aggregator *a) {
+    bool clipped = false;
+    for (int i = 0; i < c->n; i++)
+        clipped |= c->stage[i]->kind == FEDC_AGGREGATOR_CLIPPING;
+    if (a->bits < 2 || a->bits > 24 || a->capacity < 1 || !(a->norm >= 0) || !isfinite(a->norm) ||
+        (a->norm == 0 && !clipped) || fedc__agg_modulus_bits(a) > 31)
+        return fedc_ctx_errorf(
+            ctx, FEDC_STATUS_INVALID_ARGUMENT,
+            "aggregator: a secure mean needs bits in [2, 24] (got %d), capacity >= 1 (got %lld) "
+            "with bits + log2(capacity) <= 31, and a bound: norm > 0 (got %g) or a clipping "
+            "stage before it",
+            a->bits, (long long)a->capacity, a->norm);
+    return FEDC_STATUS_OK;
+}
+
 fedc_status fedc__agg_chain_build(fedc_ctx *ctx, const fedc_aggregator *a, fedc__agg_chain *c) {
     memset(c, 0, sizeof *c);
     while (a) {
         if (c->n >= FEDC__AGG_MAX_DEPTH - 1)
             return fedc_ctx_errorf(ctx, FEDC_STATUS_INVALID_ARGUMENT,
                                    "aggregator: nested deeper than %d", FEDC__AGG_MAX_DEPTH - 1);
-        if ((unsigned)a->kind > FEDC_AGGREGATOR_QUANTIZE)
+        if ((unsigned)a->kind > FEDC_AGGREGATOR_SECURE_MEAN)
             return fedc_ctx_errorf(ctx, FEDC_STATUS_INVALID_ARGUMENT, "aggregator: unknown kind %d",
                                    (int)a->kind);
         if (a->kind == FEDC_AGGREGATOR_CLIPPING || a->kind == FEDC_AGGREGATOR_ZEROING) {
@@ -109,6 +132,12 @@ fedc_status fedc__agg_chain_build(fedc_ctx *ctx, const fedc_aggregator *a, fedc_
             c->stage[c->n++] = a;
             return FEDC_STATUS_OK;
         }
+        if (a->kind == FEDC_AGGREGATOR_SECURE_MEAN) {
+            fedc_status st = check_secure(ctx, c, a);
+            if (st < 0) return st;
+            c->stage[c->n++] = a;
+            return FEDC_STATUS_OK;
+        }
         if (fedc__agg_robust(a)) {
             fedc_status st = check_robust(ctx, a);
             if (st < 0) return st;
@@ -128,13 +157,21 @@ fedc_status fedc__agg_chain_build(fedc_ctx *ctx, const fedc_aggregator *a, fedc_
 bool fedc__agg_sums(const fedc__agg_chain *c) {
     const fedc_aggregator *last = c->stage[c->n - 1];
     return last->kind == FEDC_AGGREGATOR_SUM || last->kind == FEDC_AGGREGATOR_DP_GAUSSIAN ||
-           fedc__agg_robust(last);
+           last->kind == FEDC_AGGREGATOR_SECURE_MEAN || fedc__agg_robust(last);
 }
 
 bool fedc__agg_quantizes(const fedc__agg_chain *c) {
     for (int i = 0; i < c->n; i++)
-        if (c->stage[i]->kind == FEDC_AGGREGATOR_QUANTIZE) return true;
+        if (c->stage[i]->kind == FEDC_AGGREGATOR_QUANTIZE ||
+            c->stage[i]->kind == FEDC_AGGREGATOR_SECURE_MEAN)
+            return true;
     return false;
+}
+
+int fedc__agg_secure_bound_stage(const fedc__agg_chain *c) {
+    for (int i = c->n - 2; i >= 0; i--)
+        if (c->stage[i]->kind == FEDC_AGGREGATOR_CLIPPING) return i;
+    return -1;
 }
 
 /* `base`, suffixed by how many earlier stages share stage i's kind. */

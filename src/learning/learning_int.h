@@ -129,6 +129,12 @@ fedc_status fedc__native_personalize(fedc_ctx *ctx, void *user, const uint8_t *b
                                      size_t blob_size, fedc_value *arg, fedc_value **out);
 fedc_status fedc__native_quantize(fedc_ctx *ctx, void *user, const uint8_t *blob, size_t blob_size,
                                   fedc_value *arg, fedc_value **out);
+fedc_status fedc__native_secure_encode(fedc_ctx *ctx, void *user, const uint8_t *blob,
+                                       size_t blob_size, fedc_value *arg, fedc_value **out);
+fedc_status fedc__native_secure_add(fedc_ctx *ctx, void *user, const uint8_t *blob,
+                                    size_t blob_size, fedc_value *arg, fedc_value **out);
+fedc_status fedc__native_secure_decode(fedc_ctx *ctx, void *user, const uint8_t *blob,
+                                       size_t blob_size, fedc_value *arg, fedc_value **out);
 fedc_status fedc__native_init(fedc_ctx *ctx, void *user, const uint8_t *blob, size_t blob_size,
                               fedc_value *arg, fedc_value **out);
 
@@ -172,8 +178,14 @@ fedc_status fedc__agg_chain_build(fedc_ctx *ctx, const fedc_aggregator *a, fedc_
 bool fedc__agg_robust(const fedc_aggregator *a);
 /* Whether the chain's last stage sums (SUM, DP, robust) rather than averages. */
 bool fedc__agg_sums(const fedc__agg_chain *c);
-/* Whether a stage quantizes (clients then send their key and round with the update). */
+/* Whether a stage draws per client (quantization, a secure mean's rounding): clients then send
+ * their key and round with the update. */
 bool fedc__agg_quantizes(const fedc__agg_chain *c);
+/* A secure mean's modular sum width T = bits + ceil(log2 capacity). */
+int fedc__agg_modulus_bits(const fedc_aggregator *a);
+/* The clipping stage nearest before a chain's last, whose norm bounds a secure mean without a
+ * norm of its own; -1 when none. */
+int fedc__agg_secure_bound_stage(const fedc__agg_chain *c);
 /* Whether stage i counts the clients over its norm (clipping, zeroing), and whether that norm is
  * adaptive. */
 bool fedc__agg_counts(const fedc__agg_chain *c, int i);
@@ -206,7 +218,7 @@ struct fedc_learning_process {
     int64_t A;
     char agg_names[FEDC__AGG_MAX_DEPTH][24];
     float agg_init[FEDC__AGG_MAX_DEPTH];
-#define FEDC__NATIVES 10
+#define FEDC__NATIVES 13
     fedc_native natives[FEDC__NATIVES];
 };
 

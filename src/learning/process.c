@@ -206,6 +206,9 @@ fedc_status fedc_learning_process_create(fedc_ctx *ctx, fedc_learning_model *mod
         if (st >= 0) st = fedc__agg_plan(ctx, p);
         fedc_native natives[FEDC__NATIVES] = {
             {"fedc.learning.quantize", fedc__native_quantize, p},
+            {"fedc.learning.secure_encode", fedc__native_secure_encode, p},
+            {"fedc.learning.secure_add", fedc__native_secure_add, p},
+            {"fedc.learning.secure_decode", fedc__native_secure_decode, p},
             {"fedc.learning.personalize", fedc__native_personalize, p},
             {"fedc.learning.rows_put", fedc__native_rows_put, p},
             {"fedc.learning.rows_merge", fedc__native_rows_merge, p},

@@ -178,6 +178,9 @@ static void put_aggregator(text *t, const fedc_learning_process *p, const fedc__
         if (a->kind == FEDC_AGGREGATOR_DP_GAUSSIAN)
             put(t, "sum, then Gaussian noise (multiplier %.9g) and / %lld at the server",
                 a->noise_multiplier, (long long)a->expected_clients);
+        if (a->kind == FEDC_AGGREGATOR_SECURE_MEAN)
+            put(t, "secure mean of %d-bit codes, a %d-bit modular sum for up to %lld clients",
+                a->bits, fedc__agg_modulus_bits(a), (long long)a->capacity);
     }
     long long width = acc_width(p, c);
     char blob[256], type[256];
@@ -204,10 +207,32 @@ static void put_aggregator(text *t, const fedc_learning_process *p, const fedc__
         snprintf(name, sizeof name, "quantize%d", i);
         put_blob_native(t, name, "fedc.learning.quantize", type, blob);
     }
+    bool secure = last->kind == FEDC_AGGREGATOR_SECURE_MEAN;
+    char bound[32] = "";
+    if (secure) {
+        snprintf(blob, sizeof blob, "bits=%d;seed=%llu", last->bits,
+                 (unsigned long long)last->seed);
+        snprintf(type, sizeof type,
+                 "(<update=float32[%lld],bound=float32,key=int64,round=int32> -> int32[%lld])", P,
+                 P);
+        put_blob_native(t, "secure_encode", "fedc.learning.secure_encode", type, blob);
+        snprintf(blob, sizeof blob, "modulus_bits=%d", fedc__agg_modulus_bits(last));
+        snprintf(type, sizeof type, "(<int32[%lld],int32[%lld]> -> int32[%lld])", P, P, P);
+        put_blob_native(t, "secure_add", "fedc.learning.secure_add", type, blob);
+        snprintf(blob, sizeof blob, "bits=%d;capacity=%lld", last->bits, (long long)last->capacity);
+        snprintf(type, sizeof type,
+                 "(<sum=int32[%lld],bound=float32,clients=float32> -> float32[%lld])", P, P);
+        put_blob_native(t, "secure_decode", "fedc.learning.secure_decode", type, blob);
+        /* the bound: the stage's own, or the norm the last clipping stage applied */
+        if (last->norm > 0)
+            snprintf(bound, sizeof bound, "float32(%.9g)", last->norm);
+        else
+            snprintf(bound, sizeof bound, "b%d", fedc__agg_secure_bound_stage(c));
+    }
     put(t,
-        "\naggregate_accumulator = <update=fill([%lld], 0.0), weight=0.0, metrics=fill([%lld], "
-        "float64(0)), clients=0.0",
-        width, M);
+        "\naggregate_accumulator = <update=fill([%lld], %s), weight=0.0, metrics=fill([%lld], "
+        "float64(0)), clients=0.0%s",
+        width, secure ? "int32(0)" : "0.0", M, secure ? ", secure_bound=0.0" : "");
     /* MimeLite's full gradient, SCAFFOLD's control delta: a mean of its own, beside the chain */
     const char *sec = p->second_name;
     if (sec) put(t, ", %s=fill([%lld], 0.0), %s_weight=0.0", sec, P, sec);
@@ -240,12 +265,18 @@ static void put_aggregator(text *t, const fedc_learning_process *p, const fedc__
     if (robust)
         put(t, "\n     in <update=rows_put(<a.update, a.weight, u%d>), weight=add(a.weight, 1.0)",
             n - 1);
+    else if (secure)
+        put(t,
+            "\n     in <update=secure_add(<a.update, secure_encode(<update=u%d, bound=%s, "
+            "key=c.key, round=c.round>)>), weight=add(a.weight, 1.0)",
+            n - 1, bound);
     else if (sums)
         put(t, "\n     in <update=add(a.update, u%d), weight=add(a.weight, w%d)", n - 1, n - 1);
     else
         put(t, "\n     in <update=add(a.update, mul(u%d, w%d)), weight=add(a.weight, w%d)", n - 1,
             n - 1, n - 1);
     put(t, ", metrics=add(a.metrics, c.metrics), clients=add(a.clients, 1.0)");
+    if (secure) put(t, ",\n         secure_bound=maximum(a.secure_bound, %s)", bound);
     if (sec) {
         /* the gradient weighs as the client does; SCAFFOLD's mean of delta c is uniform */
         const char *ws = p->opts.algorithm == FEDC_ALGORITHM_SCAFFOLD ? "1.0" : "w0";
@@ -258,28 +289,38 @@ static void put_aggregator(text *t, const fedc_learning_process *p, const fedc__
         "aggregate_merge = (a: ACC, b: ACC -> <update=%s, "
         "weight=add(a.weight, b.weight), metrics=add(a.metrics, b.metrics), "
         "clients=add(a.clients, b.clients)",
-        robust ? "rows_merge(<a.update, a.weight, b.update, b.weight>)"
-               : "add(a.update, b.update)");
+        robust   ? "rows_merge(<a.update, a.weight, b.update, b.weight>)"
+        : secure ? "secure_add(<a.update, b.update>)"
+                 : "add(a.update, b.update)");
+    if (secure) put(t, ", secure_bound=maximum(a.secure_bound, b.secure_bound)");
     if (sec)
         put(t, ", %s=add(a.%s, b.%s), %s_weight=add(a.%s_weight, b.%s_weight)", sec, sec, sec, sec,
             sec, sec);
     each_measurement(t, c, put_merge);
     put(t, ">)\n");
     put(t, "aggregate_report = (a: ACC -> <update=%s, ",
-        robust ? "robust_reduce(<a.update, a.weight>)"
-        : sums ? "a.update"
-               : "div(a.update, a.weight)");
+        robust   ? "robust_reduce(<a.update, a.weight>)"
+        : secure ? "div(secure_decode(<sum=a.update, bound=a.secure_bound, clients=a.clients>), "
+                   "a.clients)"
+        : sums   ? "a.update"
+                 : "div(a.update, a.weight)");
     if (sec) put(t, "%s=div(a.%s, a.%s_weight), ", sec, sec, sec);
     put(t, "metrics=a.metrics, measurements=<");
     put(t, "clients=a.clients%s", sums ? "" : ", mean_weight=a.weight");
+    if (secure) put(t, ", secure_bound=a.secure_bound");
     each_measurement(t, c, put_report);
     put(t, ">>)\n");
 }
 
 /* The accumulator's type, substituted for ACC. */
+static bool secure_mean(const fedc__agg_chain *c) {
+    return c->stage[c->n - 1]->kind == FEDC_AGGREGATOR_SECURE_MEAN;
+}
+
 static void acc_type(text *t, const fedc_learning_process *p, const fedc__agg_chain *c) {
-    put(t, "<update=float32[%lld],weight=float32,metrics=float64[%lld],clients=float32",
-        acc_width(p, c), (long long)p->M);
+    put(t, "<update=%s[%lld],weight=float32,metrics=float64[%lld],clients=float32%s",
+        secure_mean(c) ? "int32" : "float32", acc_width(p, c), (long long)p->M,
+        secure_mean(c) ? ",secure_bound=float32" : "");
     if (p->second_name)
         put(t, ",%s=float32[%lld],%s_weight=float32", p->second_name, (long long)p->P,
             p->second_name);
@@ -409,8 +450,9 @@ static fedc_status put_training(fedc_ctx *ctx, text *t, const fedc_learning_proc
         dp ? ",dp_epsilon=float64" : "");
     put(&REP, "<update=float32[%lld]", (long long)p->P);
     if (p->second_name) put(&REP, ",%s=float32[%lld]", p->second_name, (long long)p->P);
-    put(&REP, ",metrics=float64[%lld],measurements=<clients=float32%s", (long long)p->M,
-        fedc__agg_sums(&c) ? "" : ",mean_weight=float32");
+    put(&REP, ",metrics=float64[%lld],measurements=<clients=float32%s%s", (long long)p->M,
+        fedc__agg_sums(&c) ? "" : ",mean_weight=float32",
+        secure_mean(&c) ? ",secure_bound=float32" : "");
     each_measurement(&REP, &c, put_type);
     put(&REP, ">>");
 

@@ -1,6 +1,6 @@
 /* test_agg_adaptive.c — adaptive norms in a learning process: the estimate in the aggregator
  * state follows fedc_quantile_update from the round's counts, the applied norm is estimate *
- * multiplier + increment, the presets (robust, dp, compression) run bit-identically on the
+ * multiplier + increment, the presets (robust, dp, compression, secure) run bit-identically on the
  * reference and threaded executors, and a checkpoint carries the estimates.
  */
 #include <math.h>
@@ -305,6 +305,58 @@ TEST(a_checkpoint_carries_the_aggregator_estimates) {
     fedc_value_release(whole);
     fedc_value_release(resumed);
     fedc_learning_process_destroy(p);
+    fedc_learning_model_destroy(lm);
+    fedc_client_data_destroy(cd);
+}
+
+TEST(the_secure_preset_is_the_clipped_mean_within_its_precision) {
+    fedc_aggregator_stages room, room2;
+    const fedc_aggregator *secure = fedc_aggregator_secure(&room, true);
+    ASSERT_EQ(secure->inner->inner->kind, FEDC_AGGREGATOR_SECURE_MEAN);
+    presets_agree(ctx, secure, "secure_add(<a.update, b.update>)");
+    /* the same chain with a plain unweighted mean: equal within the 16-bit codes' precision */
+    const fedc_aggregator *plain = fedc_aggregator_robust(&room2, true, true, false);
+    fedc_client_data *cd = ltest_clients(ctx, 6, 4, 3, 91);
+    fedc_learning_model *lm = ltest_dense_model(ctx, 4, 3, 92);
+    fedc_value *data = ltest_clients_value(ctx, cd);
+    run a = start(ctx, lm, secure), b = start(ctx, lm, plain);
+    fedc_value *ma = step(ctx, &a, data, 0), *mb = step(ctx, &b, data, 0);
+    double bound = metric(ctx, ma, "aggregator/secure_bound");
+    ASSERT_EQ(bound, metric(ctx, ma, "aggregator/clipping_norm"));
+    fedc_value *wa, *wb;
+    ASSERT_OK(fedc_learning_process_get_model_weights(ctx, a.p, a.state, &wa));
+    ASSERT_OK(fedc_learning_process_get_model_weights(ctx, b.p, b.state, &wb));
+    const float *x = fedc_value_get_tensor(fedc_value_item(wa, 0))->data;
+    const float *y = fedc_value_get_tensor(fedc_value_item(wb, 0))->data;
+    double far = 0;
+    for (int64_t i = 0; i < fedc_learning_model_num_trainable(lm); i++)
+        far = fmax(far, fabs((double)x[i] - y[i]));
+    ASSERT_LE(far, bound / 32767 + 1e-6); /* one code step of the mean, at most */
+    ASSERT_GT(far, 0);                    /* the rounding is there */
+    fedc_value_release(wa);
+    fedc_value_release(wb);
+    fedc_value_release(ma);
+    fedc_value_release(mb);
+    finish(&a);
+    finish(&b);
+    /* more clients than the modular sum has room for is an error, not a wrapped mean */
+    fedc_aggregator small = {
+        .kind = FEDC_AGGREGATOR_SECURE_MEAN, .bits = 8, .capacity = 4, .norm = 1};
+    run c = start(ctx, lm, &small);
+    fedc_exec_opts e = fedc_exec_opts_default();
+    fedc_value *s2, *m;
+    ASSERT_STATUS(FEDC_STATUS_OUT_OF_RANGE,
+                  fedc_learning_process_next(ctx, c.p, c.state, data, &e, &s2, &m));
+    ASSERT_CONTAINS(fedc_ctx_message(ctx), "6 clients in the round, more than its capacity 4");
+    finish(&c);
+    /* a secure mean needs a bound */
+    fedc_aggregator unbounded = {.kind = FEDC_AGGREGATOR_SECURE_MEAN, .bits = 16, .capacity = 8};
+    fedc_process_opts o = fedc_process_opts_default(FEDC_ALGORITHM_FED_AVG);
+    o.aggregator = unbounded;
+    fedc_learning_process *p = NULL;
+    ASSERT_STATUS(FEDC_STATUS_INVALID_ARGUMENT, fedc_learning_process_create(ctx, lm, &o, &p));
+    ASSERT_CONTAINS(fedc_ctx_message(ctx), "or a clipping stage before it");
+    fedc_value_release(data);
     fedc_learning_model_destroy(lm);
     fedc_client_data_destroy(cd);
 }

@@ -430,4 +430,5 @@ TEST(fedavg_next_splits_into_the_distribute_aggregate_form_with_the_same_round) 
     /* adaptive norms travel with the broadcast and come back with the updates */
     fedc_aggregator_stages room;
     split_round_equals_next(ctx, fedc_aggregator_robust(&room, true, true, true));
+    split_round_equals_next(ctx, fedc_aggregator_secure(&room, true));
 }

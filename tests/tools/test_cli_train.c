@@ -61,6 +61,8 @@ TEST(train_takes_the_aggregator_presets_and_adaptive_clipping) {
     ASSERT_EQ(cli_run("train --model seed --print-computation --clip 0.5 --clip-quantile 0.7"), 0);
     ASSERT_CONTAINS(cli_out, "aggregator=<clipping=float32>");
     ASSERT_CONTAINS(cli_out, "b0 = c.norms.clipping");
+    ASSERT_EQ(cli_run("train --model seed --print-computation --aggregator secure"), 0);
+    ASSERT_CONTAINS(cli_out, "native(\"fedc.learning.secure_add\"");
     ASSERT_EQ(cli_run("train --model seed --print-computation --aggregator dp "
                       "--dp-noise-multiplier 0.5"),
               0);
@@ -70,7 +72,8 @@ TEST(train_takes_the_aggregator_presets_and_adaptive_clipping) {
     ASSERT_EQ(cli_run("train --model seed --print-computation --aggregator robust --clip 1"), 2);
     ASSERT_CONTAINS(cli_out, "--aggregator robust sets its own norms");
     ASSERT_EQ(cli_run("train --model seed --print-computation --aggregator fancy"), 2);
-    ASSERT_CONTAINS(cli_out, "unknown --aggregator 'fancy' (mean, robust, dp, compression)");
+    ASSERT_CONTAINS(cli_out,
+                    "unknown --aggregator 'fancy' (mean, robust, dp, compression, secure)");
 }
 
 TEST(eval_needs_weights_and_names_a_bad_file) {

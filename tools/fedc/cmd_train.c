@@ -54,7 +54,9 @@ static const char *const k_help =
     "                        quantiles of the update norms (tff.learning.robust_aggregator);\n"
     "                        dp: adaptive zeroing, then DP-FedAvg with an adaptive clip (needs\n"
     "                        --dp-noise-multiplier; tff.learning.dp_aggregator); compression:\n"
-    "                        robust, then 8-bit quantization of updates of >= 20000 values\n"
+    "                        robust, then 8-bit quantization of updates of >= 20000 values;\n"
+    "                        secure: robust's norms, then the mean as secure aggregation sums\n"
+    "                        it (16-bit codes bounded by the clip norm, up to 1024 clients)\n"
     "  --clip NORM           clip each client update to this L2 norm\n"
     "  --clip-quantile Q     make --clip adaptive: it starts at NORM (default 1) and follows the\n"
     "                        Q quantile of the clients' update norms\n"
@@ -215,6 +217,10 @@ static int make_process(train_run *r, const train_flags *f) {
                            preset);
     if (!strcmp(preset, "robust")) {
         o.aggregator = *fedc_aggregator_robust(&room, true, true, weighted);
+    } else if (!strcmp(preset, "secure")) {
+        if (per_round > 1024)
+            return train_usage(f, "%s", "--aggregator secure sums at most 1024 clients a round");
+        o.aggregator = *fedc_aggregator_secure(&room, true);
     } else if (!strcmp(preset, "compression")) {
         o.aggregator = *fedc_aggregator_compression(&room, true, true, weighted);
     } else if (!strcmp(preset, "dp")) {
@@ -222,7 +228,8 @@ static int make_process(train_run *r, const train_flags *f) {
         o.aggregator = *fedc_aggregator_dp(&room, z, per_round, population, delta, true);
         room.stage[0].seed = (uint64_t)seed; /* the DP stage keys its noise */
     } else if (strcmp(preset, "mean")) {
-        return train_usage(f, "unknown --aggregator '%s' (mean, robust, dp, compression)", preset);
+        return train_usage(f, "unknown --aggregator '%s' (mean, robust, dp, compression, secure)",
+                           preset);
     } else {
         if (quantile >= 0 && !(clip > 0)) clip = 1.0;
         mean_agg = o.aggregator;
