@@ -326,7 +326,7 @@ int main(int argc, char **argv) {
                 snprintf(hwm, sizeof hwm, "%.1f", mib_k(w.hwm_train));
             else
                 snprintf(hwm, sizeof hwm, "-");
-            printf("%-9s %8lld %11.1f %11.1f %6.2fx %11.1f %6.2fx %11s %12.2f %8.1f\n", name,
+            printf("%-9s %8lld %11.1f %11.1f %6.2fx %11.1f %6.2fx %11s %12.2f %8.2f\n", name,
                    sizes[i], mib_k(w.rss_load), mib_k(w.maxrss),
                    (double)w.maxrss / (double)first.maxrss, mib_k(grow),
                    grow0 > 0 ? (double)grow / (double)grow0 : 0.0, hwm, mib_b(w.peak_above),
