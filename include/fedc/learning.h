@@ -401,6 +401,31 @@ fedc_status fedc_client_store_get(fedc_ctx *ctx, fedc_client_store *s, const cha
 fedc_status fedc_client_store_put(fedc_ctx *ctx, fedc_client_store *s, const char *client_id,
                                   const float *v, int64_t n);
 
+/* How the clients' metrics reach the server (tff.learning.metrics aggregation factories). */
+typedef enum fedc_metrics_aggregation {
+    /* Sum the clients' unfinalized metric states, finalize at the server (TFF's default). */
+    FEDC_METRICS_SUM_THEN_FINALIZE = 0,
+    /* The same sum as secure aggregation computes it: every unfinalized value is clamped to
+     * [0, secure_upper] (TFF's default float range, 2^20, when 0), coded as a 64-bit integer
+     * at 2^40 / secure_upper per unit (rounded to nearest) and summed modulo 2^64, which does not
+     * wrap for fewer than 2^23 clients; the server decodes the sum and finalizes. The count of
+     * clamped values is reported beside the metrics (secure_clamped). */
+    FEDC_METRICS_SECURE_SUM_THEN_FINALIZE = 1,
+    /* Each client finalizes its own metrics; the server gets those of a uniform sample of at
+     * most sample_size clients (100 when 0): the clients with the smallest priorities drawn from
+     * FEDC_RNG(seed, round, client, SAMPLING), which is mergeable and independent of order. Each
+     * metric becomes a float64[sample_size] of the sampled clients' values in priority order,
+     * NaN past the sampled count, with num_sampled=float64. */
+    FEDC_METRICS_FINALIZE_THEN_SAMPLE = 2
+} fedc_metrics_aggregation;
+
+typedef struct fedc_metrics_aggregator {
+    fedc_metrics_aggregation kind;
+    double secure_upper;  /* SECURE_SUM_THEN_FINALIZE: > 0, or 0 for 2^20 */
+    int64_t sample_size;  /* FINALIZE_THEN_SAMPLE: >= 1, or 0 for 100 */
+    uint64_t seed;        /* FINALIZE_THEN_SAMPLE: keys the priorities */
+} fedc_metrics_aggregator;
+
 typedef struct fedc_process_opts {
     fedc_algorithm algorithm;
     fedc_client_work_opts client;
@@ -409,6 +434,8 @@ typedef struct fedc_process_opts {
      * yogi (FedYogi), adagrad (FedAdagrad), sgd with momentum (FedAvgM). */
     fedc_optimizer_opts server_optimizer;
     fedc_aggregator aggregator; /* default: weighted mean (unweighted for uniform weighting) */
+    /* How the training metrics are aggregated (default: sum then finalize). */
+    fedc_metrics_aggregator metrics_aggregator;
     /* TFF's build_weighted_fed_avg_with_optimizer_schedule: the client learning rate of round r
      * (0-based) is this schedule's value at r, written into the state's client hyperparameters
      * by initialize and by each round's finalizer (NULL: the rate the state holds; borrowed,

@@ -135,6 +135,18 @@ fedc_status fedc__native_secure_add(fedc_ctx *ctx, void *user, const uint8_t *bl
                                     size_t blob_size, fedc_value *arg, fedc_value **out);
 fedc_status fedc__native_secure_decode(fedc_ctx *ctx, void *user, const uint8_t *blob,
                                        size_t blob_size, fedc_value *arg, fedc_value **out);
+fedc_status fedc__native_secure_metrics_add(fedc_ctx *ctx, void *user, const uint8_t *blob,
+                                size_t blob_size, fedc_value *arg, fedc_value **out);
+fedc_status fedc__native_secure_metrics_merge(fedc_ctx *ctx, void *user, const uint8_t *blob,
+                                size_t blob_size, fedc_value *arg, fedc_value **out);
+fedc_status fedc__native_secure_metrics_decode(fedc_ctx *ctx, void *user, const uint8_t *blob,
+                                size_t blob_size, fedc_value *arg, fedc_value **out);
+fedc_status fedc__native_sample_put(fedc_ctx *ctx, void *user, const uint8_t *blob,
+                                size_t blob_size, fedc_value *arg, fedc_value **out);
+fedc_status fedc__native_sample_merge(fedc_ctx *ctx, void *user, const uint8_t *blob,
+                                size_t blob_size, fedc_value *arg, fedc_value **out);
+fedc_status fedc__native_sample_report(fedc_ctx *ctx, void *user, const uint8_t *blob,
+                                size_t blob_size, fedc_value *arg, fedc_value **out);
 fedc_status fedc__native_init(fedc_ctx *ctx, void *user, const uint8_t *blob, size_t blob_size,
                               fedc_value *arg, fedc_value **out);
 
@@ -218,7 +230,7 @@ struct fedc_learning_process {
     int64_t A;
     char agg_names[FEDC__AGG_MAX_DEPTH][24];
     float agg_init[FEDC__AGG_MAX_DEPTH];
-#define FEDC__NATIVES 13
+#define FEDC__NATIVES 19
     fedc_native natives[FEDC__NATIVES];
 };
 

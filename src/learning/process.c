@@ -1,6 +1,7 @@
 /* process.c — learning processes (fedc/learning.h): options and defaults, building the module
  * and its natives, and running initialize and next through the executor; the state accessors.
  */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -97,6 +98,13 @@ static fedc_status check_opts(fedc_ctx *ctx, const fedc_process_opts *o) {
                                    fedc_optimizer_kind_name(c->optimizer.kind),
                                    c->optimizer.momentum);
     }
+    const fedc_metrics_aggregator *ma = &o->metrics_aggregator;
+    if ((unsigned)ma->kind > FEDC_METRICS_FINALIZE_THEN_SAMPLE || !(ma->secure_upper >= 0) ||
+        !isfinite(ma->secure_upper) || ma->sample_size < 0 || ma->sample_size > 100000)
+        return fedc_ctx_errorf(ctx, FEDC_STATUS_INVALID_ARGUMENT,
+                               "metrics aggregation: kind %d, a secure upper bound >= 0 (got %g) "
+                               "and a sample size in [0, 100000] (got %lld) are needed",
+                               (int)ma->kind, ma->secure_upper, (long long)ma->sample_size);
     if (c->epochs < 1)
         return fedc_ctx_errorf(ctx, FEDC_STATUS_INVALID_ARGUMENT,
                                "client epochs must be >= 1, got %lld", (long long)c->epochs);
@@ -209,6 +217,12 @@ fedc_status fedc_learning_process_create(fedc_ctx *ctx, fedc_learning_model *mod
             {"fedc.learning.secure_encode", fedc__native_secure_encode, p},
             {"fedc.learning.secure_add", fedc__native_secure_add, p},
             {"fedc.learning.secure_decode", fedc__native_secure_decode, p},
+            {"fedc.learning.secure_metrics_add", fedc__native_secure_metrics_add, p},
+            {"fedc.learning.secure_metrics_merge", fedc__native_secure_metrics_merge, p},
+            {"fedc.learning.secure_metrics_decode", fedc__native_secure_metrics_decode, p},
+            {"fedc.learning.sample_put", fedc__native_sample_put, p},
+            {"fedc.learning.sample_merge", fedc__native_sample_merge, p},
+            {"fedc.learning.sample_report", fedc__native_sample_report, p},
             {"fedc.learning.personalize", fedc__native_personalize, p},
             {"fedc.learning.rows_put", fedc__native_rows_put, p},
             {"fedc.learning.rows_merge", fedc__native_rows_merge, p},

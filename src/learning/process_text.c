@@ -149,9 +149,97 @@ static void put_blob_native(text *t, const char *name, const char *native, const
     put(t, "\")");
 }
 
+/* How the training metrics travel through the aggregate (fedc_metrics_aggregation): the
+ * accumulator's metrics type and zero, how a client's are added and two accumulators merged,
+ * what the report carries and how the server finalizes it. */
+typedef struct metric_forms {
+    fedc_metrics_aggregation kind;
+    char acc_type[48], rep_type[48], zero[64];
+    const char *accumulate, *merge, *report, *finalize;
+    bool keyed; /* clients send their key and round */
+} metric_forms;
+
+static metric_forms metric_forms_of(const fedc_learning_process *p) {
+    metric_forms f = {.kind = p->opts.metrics_aggregator.kind};
+    long long M = (long long)p->M;
+    snprintf(f.rep_type, sizeof f.rep_type, "float64[%lld]", M);
+    if (f.kind == FEDC_METRICS_SECURE_SUM_THEN_FINALIZE) {
+        snprintf(f.acc_type, sizeof f.acc_type, "int64[%lld]", M + 1);
+        snprintf(f.zero, sizeof f.zero, "fill([%lld], int64(0))", M + 1);
+        f.accumulate = "secure_metrics_add(<a.metrics, c.metrics>)";
+        f.merge = "secure_metrics_merge(<a.metrics, b.metrics>)";
+        f.report = "secure_metrics_decode(a.metrics).sum";
+        f.finalize = "finalize_metrics";
+    } else if (f.kind == FEDC_METRICS_FINALIZE_THEN_SAMPLE) {
+        long long F = p->model->metrics ? (long long)fedc_metric_set_count(p->model->metrics) : 0;
+        long long S =
+            p->opts.metrics_aggregator.sample_size ? p->opts.metrics_aggregator.sample_size : 100;
+        snprintf(f.acc_type, sizeof f.acc_type, "float64[%lld]", S * (1 + F));
+        snprintf(f.rep_type, sizeof f.rep_type, "float64[%lld]", S * (1 + F));
+        snprintf(f.zero, sizeof f.zero, "fill([%lld], float64(0))", S * (1 + F));
+        f.accumulate = "sample_put(<rows=a.metrics, metrics=c.metrics, key=c.key, round=c.round>)";
+        f.merge = "sample_merge(<a.metrics, b.metrics>)";
+        f.report = "a.metrics";
+        f.finalize = "sample_report";
+        f.keyed = true;
+    } else {
+        snprintf(f.acc_type, sizeof f.acc_type, "float64[%lld]", M);
+        snprintf(f.zero, sizeof f.zero, "fill([%lld], float64(0))", M);
+        f.accumulate = "add(a.metrics, c.metrics)";
+        f.merge = "add(a.metrics, b.metrics)";
+        f.report = "a.metrics";
+        f.finalize = "finalize_metrics";
+    }
+    return f;
+}
+
+/* The natives of a metrics aggregation other than the plain sum. */
+static void put_metric_natives(text *t, const fedc_learning_process *p, const metric_forms *f) {
+    char blob[96], type[256];
+    long long M = (long long)p->M;
+    const fedc_metrics_aggregator *ma = &p->opts.metrics_aggregator;
+    if (f->kind == FEDC_METRICS_SECURE_SUM_THEN_FINALIZE) {
+        snprintf(blob, sizeof blob, "upper=%.17g",
+                 ma->secure_upper > 0 ? ma->secure_upper : 1048576.0);
+        snprintf(type, sizeof type, "(<int64[%lld],float64[%lld]> -> int64[%lld])", M + 1, M,
+                 M + 1);
+        put_blob_native(t, "secure_metrics_add", "fedc.learning.secure_metrics_add", type, blob);
+        snprintf(type, sizeof type, "(<int64[%lld],int64[%lld]> -> int64[%lld])", M + 1, M + 1,
+                 M + 1);
+        put_blob_native(t, "secure_metrics_merge", "fedc.learning.secure_metrics_merge", type,
+                        blob);
+        snprintf(type, sizeof type, "(int64[%lld] -> <sum=float64[%lld],clamped=float64>)", M + 1,
+                 M);
+        put_blob_native(t, "secure_metrics_decode", "fedc.learning.secure_metrics_decode", type,
+                        blob);
+    } else if (f->kind == FEDC_METRICS_FINALIZE_THEN_SAMPLE) {
+        long long S = ma->sample_size ? ma->sample_size : 100;
+        snprintf(blob, sizeof blob, "sample_size=%lld;seed=%llu", S, (unsigned long long)ma->seed);
+        snprintf(type, sizeof type, "(<rows=%s,metrics=float64[%lld],key=int64,round=int32> -> %s)",
+                 f->acc_type, M, f->acc_type);
+        put_blob_native(t, "sample_put", "fedc.learning.sample_put", type, blob);
+        snprintf(type, sizeof type, "(<%s,%s> -> %s)", f->acc_type, f->acc_type, f->acc_type);
+        put_blob_native(t, "sample_merge", "fedc.learning.sample_merge", type, blob);
+        text out = {0};
+        put(&out, "<");
+        const fedc_metric_set *set = p->model->metrics;
+        for (size_t i = 0; set && i < fedc_metric_set_count(set); i++)
+            put(&out, "%s=float64[%lld],", fedc_metric_set_name(set, i), S);
+        put(&out, "num_sampled=float64>");
+        snprintf(type, sizeof type, "(%s -> ", f->acc_type);
+        text full = {0};
+        put(&full, "%s%s)", type, out.s ? out.s : "");
+        put_blob_native(t, "sample_report", "fedc.learning.sample_report", full.s ? full.s : "",
+                        blob);
+        fedc_free(out.s);
+        fedc_free(full.s);
+    }
+}
+
 static void put_aggregator(text *t, const fedc_learning_process *p, const fedc__agg_chain *c,
                            const char *out_type) {
-    long long P = (long long)p->P, M = (long long)p->M;
+    metric_forms mf = metric_forms_of(p);
+    long long P = (long long)p->P;
     int n = c->n;
     const fedc_aggregator *last = c->stage[n - 1];
     bool robust = fedc__agg_robust(last), sums = fedc__agg_sums(c);
@@ -229,10 +317,11 @@ static void put_aggregator(text *t, const fedc_learning_process *p, const fedc__
         else
             snprintf(bound, sizeof bound, "b%d", fedc__agg_secure_bound_stage(c));
     }
+    put_metric_natives(t, p, &mf);
     put(t,
-        "\naggregate_accumulator = <update=fill([%lld], %s), weight=0.0, metrics=fill([%lld], "
-        "float64(0)), clients=0.0%s",
-        width, secure ? "int32(0)" : "0.0", M, secure ? ", secure_bound=0.0" : "");
+        "\naggregate_accumulator = <update=fill([%lld], %s), weight=0.0, metrics=%s, "
+        "clients=0.0%s",
+        width, secure ? "int32(0)" : "0.0", mf.zero, secure ? ", secure_bound=0.0" : "");
     /* MimeLite's full gradient, SCAFFOLD's control delta: a mean of its own, beside the chain */
     const char *sec = p->second_name;
     if (sec) put(t, ", %s=fill([%lld], 0.0), %s_weight=0.0", sec, P, sec);
@@ -275,7 +364,7 @@ static void put_aggregator(text *t, const fedc_learning_process *p, const fedc__
     else
         put(t, "\n     in <update=add(a.update, mul(u%d, w%d)), weight=add(a.weight, w%d)", n - 1,
             n - 1, n - 1);
-    put(t, ", metrics=add(a.metrics, c.metrics), clients=add(a.clients, 1.0)");
+    put(t, ", metrics=%s, clients=add(a.clients, 1.0)", mf.accumulate);
     if (secure) put(t, ",\n         secure_bound=maximum(a.secure_bound, %s)", bound);
     if (sec) {
         /* the gradient weighs as the client does; SCAFFOLD's mean of delta c is uniform */
@@ -287,11 +376,12 @@ static void put_aggregator(text *t, const fedc_learning_process *p, const fedc__
     put(t, ">))\n");
     put(t,
         "aggregate_merge = (a: ACC, b: ACC -> <update=%s, "
-        "weight=add(a.weight, b.weight), metrics=add(a.metrics, b.metrics), "
+        "weight=add(a.weight, b.weight), metrics=%s, "
         "clients=add(a.clients, b.clients)",
         robust   ? "rows_merge(<a.update, a.weight, b.update, b.weight>)"
         : secure ? "secure_add(<a.update, b.update>)"
-                 : "add(a.update, b.update)");
+                 : "add(a.update, b.update)",
+        mf.merge);
     if (secure) put(t, ", secure_bound=maximum(a.secure_bound, b.secure_bound)");
     if (sec)
         put(t, ", %s=add(a.%s, b.%s), %s_weight=add(a.%s_weight, b.%s_weight)", sec, sec, sec, sec,
@@ -305,9 +395,11 @@ static void put_aggregator(text *t, const fedc_learning_process *p, const fedc__
         : sums   ? "a.update"
                  : "div(a.update, a.weight)");
     if (sec) put(t, "%s=div(a.%s, a.%s_weight), ", sec, sec, sec);
-    put(t, "metrics=a.metrics, measurements=<");
+    put(t, "metrics=%s, measurements=<", mf.report);
     put(t, "clients=a.clients%s", sums ? "" : ", mean_weight=a.weight");
     if (secure) put(t, ", secure_bound=a.secure_bound");
+    if (mf.kind == FEDC_METRICS_SECURE_SUM_THEN_FINALIZE)
+        put(t, ", secure_clamped=secure_metrics_decode(a.metrics).clamped");
     each_measurement(t, c, put_report);
     put(t, ">>)\n");
 }
@@ -318,8 +410,9 @@ static bool secure_mean(const fedc__agg_chain *c) {
 }
 
 static void acc_type(text *t, const fedc_learning_process *p, const fedc__agg_chain *c) {
-    put(t, "<update=%s[%lld],weight=float32,metrics=float64[%lld],clients=float32%s",
-        secure_mean(c) ? "int32" : "float32", acc_width(p, c), (long long)p->M,
+    metric_forms mf = metric_forms_of(p);
+    put(t, "<update=%s[%lld],weight=float32,metrics=%s,clients=float32%s",
+        secure_mean(c) ? "int32" : "float32", acc_width(p, c), mf.acc_type,
         secure_mean(c) ? ",secure_bound=float32" : "");
     if (p->second_name)
         put(t, ",%s=float32[%lld],%s_weight=float32", p->second_name, (long long)p->P,
@@ -415,6 +508,7 @@ static fedc_status put_training(fedc_ctx *ctx, text *t, const fedc_learning_proc
     fedc_status st = fedc__agg_chain_build(ctx, &o->aggregator, &c);
     if (st < 0) return st;
     bool dp = c.stage[c.n - 1]->kind == FEDC_AGGREGATOR_DP_GAUSSIAN;
+    metric_forms mf = metric_forms_of(p);
     text S = {0}, BC = {0}, OUT = {0}, APPLIED = {0}, REP = {0}, ACCT = {0}, X = {0}, XS = {0};
     if (p->extra_name) {
         /* the client work state's third member, broadcast with the weights */
@@ -442,7 +536,7 @@ static fedc_status put_training(fedc_ctx *ctx, text *t, const fedc_learning_proc
         put(&OUT, ",norms=");
         put_norms(&OUT, &c, false, NULL);
     }
-    if (fedc__agg_quantizes(&c)) put(&OUT, ",key=int64,round=int32");
+    if (fedc__agg_quantizes(&c) || mf.keyed) put(&OUT, ",key=int64,round=int32");
     put(&BC, ">");
     put(&OUT, ">");
     acc_type(&ACCT, p, &c);
@@ -450,9 +544,10 @@ static fedc_status put_training(fedc_ctx *ctx, text *t, const fedc_learning_proc
         dp ? ",dp_epsilon=float64" : "");
     put(&REP, "<update=float32[%lld]", (long long)p->P);
     if (p->second_name) put(&REP, ",%s=float32[%lld]", p->second_name, (long long)p->P);
-    put(&REP, ",metrics=float64[%lld],measurements=<clients=float32%s%s", (long long)p->M,
+    put(&REP, ",metrics=%s,measurements=<clients=float32%s%s%s", mf.rep_type,
         fedc__agg_sums(&c) ? "" : ",mean_weight=float32",
-        secure_mean(&c) ? ",secure_bound=float32" : "");
+        secure_mean(&c) ? ",secure_bound=float32" : "",
+        mf.kind == FEDC_METRICS_SECURE_SUM_THEN_FINALIZE ? ",secure_clamped=float64" : "");
     each_measurement(&REP, &c, put_type);
     put(&REP, ">>");
 
@@ -492,7 +587,7 @@ static fedc_status put_training(fedc_ctx *ctx, text *t, const fedc_learning_proc
             blen += (size_t)snprintf(blob + blen, sizeof blob - blen, ";algorithm=%s%s%s",
                                      fedc__algorithm_word(o->algorithm), p->store ? ";store=" : "",
                                      p->store ? fedc_client_store_kind(p->store) : "");
-        if (fedc__agg_quantizes(&c) && blen < sizeof blob)
+        if ((fedc__agg_quantizes(&c) || mf.keyed) && blen < sizeof blob)
             snprintf(blob + blen, sizeof blob - blen, ";send_key=1");
         put(t, "# client work: %s\n", blob);
         put(t,
@@ -530,11 +625,11 @@ static fedc_status put_training(fedc_ctx *ctx, text *t, const fedc_learning_proc
             "     in <state=federated_apply(<(a: %s -> a.state), applied>),\n"
             "         metrics=federated_zip(<\n"
             "             client_work=federated_apply(<(r: %s -> "
-            "<train=finalize_metrics(r.metrics)>),\n"
+            "<train=%s(r.metrics)>),\n"
             "                 aggregate>),\n"
             "             aggregator=federated_apply(<(r: %s -> r.measurements), aggregate>),\n"
             "             finalizer=federated_apply(<(a: %s -> a.measurements), applied>)>)>)\n",
-            S.s, D, APPLIED.s, REP.s, REP.s, APPLIED.s);
+            S.s, D, APPLIED.s, REP.s, mf.finalize, REP.s, APPLIED.s);
         if (!substitute(t, ACCT.s))
             st = fedc_ctx_errorf(ctx, FEDC_STATUS_OUT_OF_MEMORY, "out of memory writing a process");
     }

@@ -71,6 +71,17 @@ TEST(train_takes_the_aggregator_presets_and_adaptive_clipping) {
     ASSERT_CONTAINS(cli_out, "--aggregator dp needs --dp-noise-multiplier Z");
     ASSERT_EQ(cli_run("train --model seed --print-computation --aggregator robust --clip 1"), 2);
     ASSERT_CONTAINS(cli_out, "--aggregator robust sets its own norms");
+    ASSERT_EQ(cli_run("train --data %s:digits_only_train --model seed --preprocess emnist-flat "
+                      "--rounds 1 --clients-per-round 3 --metrics-aggregation secure",
+                      path),
+              0);
+    ASSERT_CONTAINS(cli_out, "round    1/1  clients   3  train loss");
+    ASSERT_EQ(cli_run("train --model seed --print-computation --metrics-aggregation sample "
+                      "--metrics-sample-size 7"),
+              0);
+    ASSERT_CONTAINS(cli_out, "loss=float64[7]");
+    ASSERT_EQ(cli_run("train --model seed --print-computation --metrics-aggregation mean"), 2);
+    ASSERT_CONTAINS(cli_out, "unknown --metrics-aggregation 'mean' (sum, secure, sample)");
     ASSERT_EQ(cli_run("train --model seed --print-computation --aggregator fancy"), 2);
     ASSERT_CONTAINS(cli_out,
                     "unknown --aggregator 'fancy' (mean, robust, dp, compression, secure)");

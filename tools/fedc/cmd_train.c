@@ -64,6 +64,11 @@ static const char *const k_help =
     "  --dp-noise-multiplier Z  DP-FedAvg: clip to --clip, sum, add Gaussian noise Z * clip, and\n"
     "                        average over the clients per round; reports epsilon each round\n"
     "  --dp-delta D          the delta epsilon is reported at (1e-5)\n"
+    "  --metrics-aggregation M  sum (default: sum the clients' metric states, then finalize);\n"
+    "                        secure: the same sum with secure aggregation's modular arithmetic;\n"
+    "                        sample: each client finalizes its own, a keyed uniform sample of\n"
+    "                        --metrics-sample-size clients (100) is reported (metrics.jsonl holds\n"
+    "                        scalars only, so the progress line shows no training metrics)\n"
     "  --overrides FILE      replace parts of the process (distributor, client_update,\n"
     "                        aggregate_*, finalizer, ...) with definitions in the text language\n"
     "                        (--print-computation shows the parts and their types)\n"
@@ -129,6 +134,8 @@ static const char *const k_known[] = {
     "overrides",
     "dp-noise-multiplier",
     "dp-delta",
+    "metrics-aggregation",
+    "metrics-sample-size",
     "checkpoint-every",
     "keep-checkpoints",
     "resume",
@@ -256,6 +263,18 @@ static int make_process(train_run *r, const train_flags *f) {
             }
             o.aggregator.seed = (uint64_t)seed;
         }
+    }
+    const char *magg = train_flag(f, "metrics-aggregation");
+    int64_t sample_size;
+    if (!train_flag_int(f, "metrics-sample-size", 100, 1, &sample_size)) return FEDC_EXIT_USAGE;
+    if (magg && !strcmp(magg, "secure")) {
+        o.metrics_aggregator.kind = FEDC_METRICS_SECURE_SUM_THEN_FINALIZE;
+    } else if (magg && !strcmp(magg, "sample")) {
+        o.metrics_aggregator.kind = FEDC_METRICS_FINALIZE_THEN_SAMPLE;
+        o.metrics_aggregator.sample_size = sample_size;
+        o.metrics_aggregator.seed = (uint64_t)seed;
+    } else if (magg && strcmp(magg, "sum")) {
+        return train_usage(f, "unknown --metrics-aggregation '%s' (sum, secure, sample)", magg);
     }
     char *overrides = NULL;
     const char *opath = train_flag(f, "overrides");
