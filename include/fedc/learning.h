@@ -255,6 +255,10 @@ struct fedc_aggregator {
     /* QUANTIZE, SECURE_MEAN */
     int bits;          /* QUANTIZE: 1..16; SECURE_MEAN: 2..24 */
     int64_t threshold; /* QUANTIZE: quantize updates of at least this many values */
+    /* QUANTIZE: rotate each update by the round's randomized Hadamard transform before
+     * quantizing (fedc_hadamard_rotate, signs shared by the round's clients) and rotate the
+     * decoded values back, which spreads a spiky update's range over all coordinates */
+    bool rotate;
 };
 
 /* Room for the stages of a preset, which nest through `inner` pointers into it: keep it alive

@@ -252,8 +252,8 @@ static void put_aggregator(text *t, const fedc_learning_process *p, const fedc__
         if (a->kind == FEDC_AGGREGATOR_CLIPPING) put(t, "%sclipping(%.9g) -> ", adaptive, a->norm);
         if (a->kind == FEDC_AGGREGATOR_ZEROING) put(t, "%szeroing(%.9g) -> ", adaptive, a->norm);
         if (a->kind == FEDC_AGGREGATOR_QUANTIZE)
-            put(t, "%d-bit quantization of updates of >= %lld values -> ", a->bits,
-                (long long)a->threshold);
+            put(t, "%d-bit quantization%s of updates of >= %lld values -> ", a->bits,
+                a->rotate ? " in a rotated basis" : "", (long long)a->threshold);
         if (a->kind == FEDC_AGGREGATOR_MEAN)
             put(t, "%s", a->unweighted ? "unweighted mean" : "mean");
         if (a->kind == FEDC_AGGREGATOR_SUM) put(t, "sum");
@@ -287,8 +287,8 @@ static void put_aggregator(text *t, const fedc_learning_process *p, const fedc__
     for (int i = 0; i < n; i++) {
         const fedc_aggregator *a = c->stage[i];
         if (a->kind != FEDC_AGGREGATOR_QUANTIZE) continue;
-        snprintf(blob, sizeof blob, "bits=%d;threshold=%lld;seed=%llu", a->bits,
-                 (long long)a->threshold, (unsigned long long)a->seed);
+        snprintf(blob, sizeof blob, "bits=%d;threshold=%lld;seed=%llu;rotate=%d", a->bits,
+                 (long long)a->threshold, (unsigned long long)a->seed, a->rotate ? 1 : 0);
         snprintf(type, sizeof type,
                  "(<update=float32[%lld],key=int64,round=int32> -> float32[%lld])", P, P);
         char name[32];

@@ -1,7 +1,8 @@
 /* quantize_native.c — the compression stage of an aggregator (FEDC_AGGREGATOR_QUANTIZE): a
  * client's update, quantized stochastically and decoded again, which is what the server sums
- * when clients send the codes. The draws are keyed by (seed, round, client key), so a round's
- * result does not depend on threads.
+ * when clients send the codes, optionally in a randomly rotated basis (the round's Hadamard
+ * rotation, undone after decoding). The draws are keyed by (seed, round, client key), so a
+ * round's result does not depend on threads.
  */
 #include <string.h>
 
@@ -29,21 +30,26 @@ fedc_status fedc__native_quantize(fedc_ctx *ctx, void *user, const uint8_t *blob
         *out = fedc_value_retain(update);
         return FEDC_STATUS_OK;
     }
-    uint16_t *codes = fedc_malloc((size_t)p->P * sizeof *codes);
-    float *decoded = fedc_malloc((size_t)p->P * sizeof *decoded);
-    fedc_status st = codes && decoded ? FEDC_STATUS_OK
-                                      : fedc_ctx_errorf(ctx, FEDC_STATUS_OUT_OF_MEMORY,
-                                                        "out of memory quantizing an update");
+    int64_t rotate = 0, n = p->P;
+    fedc__blob_get_i64(blob, blob_size, "rotate", &rotate);
+    uint64_t rd = (uint64_t)((const int32_t *)round->data)[0];
+    if (rotate) n = fedc_hadamard_padded_size(p->P);
+    uint16_t *codes = n > 0 ? fedc_malloc((size_t)n * sizeof *codes) : NULL;
+    float *work = n > 0 ? fedc_malloc((size_t)n * sizeof *work) : NULL;
+    fedc_status st = codes && work ? FEDC_STATUS_OK
+                                   : fedc_ctx_errorf(ctx, FEDC_STATUS_OUT_OF_MEMORY,
+                                                     "out of memory quantizing an update");
     float lo, hi;
+    if (st >= 0 && rotate) st = fedc_hadamard_rotate(ctx, u, p->P, work, n, (uint64_t)seed, rd);
     if (st >= 0)
-        st = fedc_quantize_stochastic(ctx, u, p->P, (int)bits, (uint64_t)seed,
-                                      (uint64_t)((const int32_t *)round->data)[0],
+        st = fedc_quantize_stochastic(ctx, rotate ? work : u, n, (int)bits, (uint64_t)seed, rd,
                                       (uint64_t)((const int64_t *)key->data)[0], codes, &lo, &hi);
-    if (st >= 0) st = fedc_dequantize(ctx, codes, p->P, (int)bits, lo, hi, decoded);
+    if (st >= 0) st = fedc_dequantize(ctx, codes, n, (int)bits, lo, hi, work);
+    if (st >= 0 && rotate) st = fedc_hadamard_unrotate(ctx, work, n, (uint64_t)seed, rd);
     fedc_value *v = NULL;
-    if (st >= 0) st = fedc__vector_value(ctx, decoded, p->P, &v);
+    if (st >= 0) st = fedc__vector_value(ctx, work, p->P, &v);
     fedc_free(codes);
-    fedc_free(decoded);
+    fedc_free(work);
     if (st < 0) return fedc_ctx_prefixf(ctx, "quantize");
     *out = v;
     return FEDC_STATUS_OK;

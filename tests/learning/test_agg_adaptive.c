@@ -232,6 +232,21 @@ TEST(quantization_in_a_process_is_close_to_the_plain_mean_and_keyed) {
     }
     ASSERT_LT(far16, 1e-4); /* 65535 levels */
     ASSERT_GT(far1, far16); /* 1 level: the draws show */
+    /* in the round's rotated basis: still the mean within the codes' precision, other bits */
+    fedc_aggregator r16 = q16;
+    r16.rotate = true;
+    run rotated = start(ctx, lm, &r16);
+    fedc_value *m5 = step(ctx, &rotated, data, 2), *w5;
+    ASSERT_OK(fedc_learning_process_get_model_weights(ctx, rotated.p, rotated.state, &w5));
+    const float *d = fedc_value_get_tensor(fedc_value_item(w5, 0))->data;
+    double far_rotated = 0;
+    for (int64_t i = 0; i < n; i++)
+        far_rotated = fmax(far_rotated, fabs((double)a[i] - d[i]));
+    ASSERT_LT(far_rotated, 1e-4);
+    ASSERT_FALSE(fedc_value_equal(rotated.state, fine.state));
+    fedc_value_release(m5);
+    fedc_value_release(w5);
+    finish(&rotated);
     /* the draws are keyed: another run on 2 threads gives the same bits */
     run again = start(ctx, lm, &q1);
     fedc_value *m4 = step(ctx, &again, data, 2);
