@@ -361,16 +361,25 @@ bool fedc_algorithm_is_evaluation(fedc_algorithm a);
 
 typedef struct fedc_client_store fedc_client_store;
 
+/* What fedc_client_store_each calls for every entry (the id and vector are valid during the
+ * call only); an error stops the walk and is returned. */
+typedef fedc_status (*fedc_client_store_visit)(fedc_ctx *ctx, void *user, const char *client_id,
+                                               const float *v, int64_t n);
+
 /* A store implementation. `self` is its state. get: when the client has an entry, *count is its
  * length in floats and, when that equals n, the entry is copied into out; *count is -1 when the
  * client has none. put: replaces the client's entry with v[0..n). Both are called from several
- * threads at once for different clients. Errors: IO, CORRUPT, OUT_OF_MEMORY naming the client. */
+ * threads at once for different clients. each (optional): visits every entry in increasing
+ * order of client id, while no put runs. clear (optional): removes every entry. Errors: IO,
+ * CORRUPT, OUT_OF_MEMORY naming the client. */
 typedef struct fedc_client_store_ops {
     const char *kind; /* a word naming the storage ("memory", "sqlite"); printed in processes */
     fedc_status (*get)(fedc_ctx *ctx, void *self, const char *client_id, float *out, int64_t n,
                        int64_t *count);
     fedc_status (*put)(fedc_ctx *ctx, void *self, const char *client_id, const float *v, int64_t n);
     void (*destroy)(void *self);
+    fedc_status (*each)(fedc_ctx *ctx, void *self, fedc_client_store_visit visit, void *user);
+    fedc_status (*clear)(fedc_ctx *ctx, void *self);
 } fedc_client_store_ops;
 
 /* Wraps an implementation: `self` is owned from now on (ops->destroy is called by
@@ -404,6 +413,17 @@ fedc_status fedc_client_store_get(fedc_ctx *ctx, fedc_client_store *s, const cha
  * any number of threads, for different clients. */
 fedc_status fedc_client_store_put(fedc_ctx *ctx, fedc_client_store *s, const char *client_id,
                                   const float *v, int64_t n);
+
+/* Calls visit for every entry, in increasing order of client id (what a checkpoint saves).
+ * Errors: UNSUPPORTED when the implementation cannot enumerate, visit's, the implementation's.
+ * Thread safety: not while another thread puts. */
+fedc_status fedc_client_store_each(fedc_ctx *ctx, fedc_client_store *s,
+                                   fedc_client_store_visit visit, void *user);
+
+/* Removes every entry (before a checkpoint's are put back). Errors: UNSUPPORTED when the
+ * implementation cannot, the implementation's. Thread safety: not while another thread uses
+ * the store. */
+fedc_status fedc_client_store_clear(fedc_ctx *ctx, fedc_client_store *s);
 
 /* How the clients' metrics reach the server (tff.learning.metrics aggregation factories). */
 typedef enum fedc_metrics_aggregation {

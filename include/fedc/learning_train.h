@@ -47,7 +47,9 @@ typedef struct fedc_train_opts {
     int keep_checkpoints;     /* the last N kept (default 3) */
     /* Continue from the newest valid checkpoint in out_dir (none: start from *state): the
      * final state is bit-identical to an uninterrupted run's, and the metric files are cut
-     * back to the checkpoint's round before appending. */
+     * back to the checkpoint's round before appending. A process with a client store
+     * (SCAFFOLD) gets the store's entries of the checkpoint back: checkpoints copy the whole
+     * store, which must support fedc_client_store_each and _clear. */
     bool resume;
     /* Called after every round (may be NULL). A non-OK return stops the run with that status. */
     fedc_status (*on_round)(fedc_ctx *ctx, void *user, const fedc_round_report *report);

@@ -4,6 +4,7 @@
  * It must not know what the vectors mean; SCAFFOLD's client work decides that.
  */
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "learning/learning_int.h"
@@ -60,6 +61,21 @@ fedc_status fedc_client_store_get(fedc_ctx *ctx, fedc_client_store *s, const cha
 fedc_status fedc_client_store_put(fedc_ctx *ctx, fedc_client_store *s, const char *client_id,
                                   const float *v, int64_t n) {
     return s->ops->put(ctx, s->self, client_id, v, n);
+}
+
+fedc_status fedc_client_store_each(fedc_ctx *ctx, fedc_client_store *s,
+                                   fedc_client_store_visit visit, void *user) {
+    if (!s->ops->each)
+        return fedc_ctx_errorf(ctx, FEDC_STATUS_UNSUPPORTED,
+                               "client store (%s): cannot list its entries", s->ops->kind);
+    return s->ops->each(ctx, s->self, visit, user);
+}
+
+fedc_status fedc_client_store_clear(fedc_ctx *ctx, fedc_client_store *s) {
+    if (!s->ops->clear)
+        return fedc_ctx_errorf(ctx, FEDC_STATUS_UNSUPPORTED,
+                               "client store (%s): cannot remove its entries", s->ops->kind);
+    return s->ops->clear(ctx, s->self);
 }
 
 /* ---- in memory: open addressing on the id's hash, grown at half load ---- */
@@ -155,8 +171,45 @@ static void memory_destroy(void *self) {
     fedc_free(m);
 }
 
-static const fedc_client_store_ops k_memory_ops = {"memory", memory_get, memory_put,
-                                                   memory_destroy};
+static int by_id(const void *a, const void *b) {
+    return strcmp((*(const entry *const *)a)->id, (*(const entry *const *)b)->id);
+}
+
+static fedc_status memory_each(fedc_ctx *ctx, void *self, fedc_client_store_visit visit,
+                               void *user) {
+    memory_store *m = self;
+    pthread_mutex_lock(&m->lock);
+    const entry **order = fedc_malloc((m->used ? m->used : 1) * sizeof *order);
+    fedc_status st = order ? FEDC_STATUS_OK
+                           : fedc_ctx_errorf(ctx, FEDC_STATUS_OUT_OF_MEMORY,
+                                             "client store (memory): out of memory listing");
+    size_t k = 0;
+    for (size_t i = 0; order && i < m->cap; i++)
+        if (m->slots[i].id) order[k++] = &m->slots[i];
+    if (order) qsort(order, k, sizeof *order, by_id);
+    for (size_t i = 0; st >= 0 && i < k; i++)
+        st = visit(ctx, user, order[i]->id, order[i]->v, order[i]->n);
+    fedc_free(order);
+    pthread_mutex_unlock(&m->lock);
+    return st;
+}
+
+static fedc_status memory_clear(fedc_ctx *ctx, void *self) {
+    (void)ctx;
+    memory_store *m = self;
+    pthread_mutex_lock(&m->lock);
+    for (size_t i = 0; i < m->cap; i++) {
+        fedc_free(m->slots[i].id);
+        fedc_free(m->slots[i].v);
+        m->slots[i] = (entry){0};
+    }
+    m->used = 0;
+    pthread_mutex_unlock(&m->lock);
+    return FEDC_STATUS_OK;
+}
+
+static const fedc_client_store_ops k_memory_ops = {"memory",       memory_get,  memory_put,
+                                                   memory_destroy, memory_each, memory_clear};
 
 fedc_status fedc_client_store_memory(fedc_ctx *ctx, fedc_client_store **out) {
     *out = NULL;

@@ -100,8 +100,57 @@ static void sqlite_destroy(void *self) {
     fedc_free(s);
 }
 
-static const fedc_client_store_ops k_sqlite_ops = {"sqlite", sqlite_get, sqlite_put,
-                                                   sqlite_destroy};
+static fedc_status sqlite_each(fedc_ctx *ctx, void *self, fedc_client_store_visit visit,
+                               void *user) {
+    sqlite_store *s = self;
+    sqlite3_stmt *q = NULL;
+    float *v = NULL;
+    fedc_status st = FEDC_STATUS_OK;
+    pthread_mutex_lock(&s->lock);
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT client_id, variate FROM client_variates ORDER BY client_id", -1,
+                           &q, NULL) != SQLITE_OK)
+        st = db_error(ctx, s, "listing the vectors", NULL);
+    int rc = SQLITE_DONE;
+    while (st >= 0 && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+        const char *id = (const char *)sqlite3_column_text(q, 0);
+        int bytes = sqlite3_column_bytes(q, 1);
+        const unsigned char *b = sqlite3_column_blob(q, 1);
+        float *grown = fedc_realloc(v, (size_t)(bytes ? bytes : 4));
+        if (!grown) {
+            st = fedc_ctx_errorf(ctx, FEDC_STATUS_OUT_OF_MEMORY, "client store: out of memory");
+            break;
+        }
+        v = grown;
+        if (bytes % 4) {
+            st = fedc_ctx_errorf(ctx, FEDC_STATUS_CORRUPT,
+                                 "client store %s: client '%s' has a vector of %d bytes", s->path,
+                                 id ? id : "?", bytes);
+            break;
+        }
+        from_le(b, bytes / 4, v);
+        st = visit(ctx, user, id ? id : "", v, bytes / 4);
+    }
+    if (st >= 0 && rc != SQLITE_DONE) st = db_error(ctx, s, "listing the vectors", NULL);
+    sqlite3_finalize(q);
+    pthread_mutex_unlock(&s->lock);
+    fedc_free(v);
+    return st;
+}
+
+static fedc_status sqlite_clear(fedc_ctx *ctx, void *self) {
+    sqlite_store *s = self;
+    pthread_mutex_lock(&s->lock);
+    fedc_status st =
+        sqlite3_exec(s->db, "DELETE FROM client_variates", NULL, NULL, NULL) == SQLITE_OK
+            ? FEDC_STATUS_OK
+            : db_error(ctx, s, "removing the vectors", NULL);
+    pthread_mutex_unlock(&s->lock);
+    return st;
+}
+
+static const fedc_client_store_ops k_sqlite_ops = {"sqlite",       sqlite_get,  sqlite_put,
+                                                   sqlite_destroy, sqlite_each, sqlite_clear};
 
 fedc_status fedc_client_store_sqlite_open(fedc_ctx *ctx, const char *path,
                                           fedc_client_store **out) {

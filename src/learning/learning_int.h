@@ -169,6 +169,13 @@ fedc_status fedc__read_state(fedc_ctx *ctx, const fedc_learning_process *p, fedc
 fedc_status fedc__make_state(fedc_ctx *ctx, const fedc_learning_process *p, fedc__state parts,
                              fedc_value **out);
 
+/* ---- a client store in a checkpoint (program_store.c) ---- */
+
+/* Every entry of s as one blob (fedc_malloc'd into *out). Errors: the store's, OUT_OF_MEMORY. */
+fedc_status fedc__store_save(fedc_ctx *ctx, fedc_client_store *s, uint8_t **out, size_t *len);
+/* Replaces s's entries with a blob's. Errors: CORRUPT naming the byte offset, the store's. */
+fedc_status fedc__store_load(fedc_ctx *ctx, fedc_client_store *s, const void *data, size_t len);
+
 /* ---- the process ---- */
 
 /* ---- the aggregator chain (agg_chain.c) ---- */

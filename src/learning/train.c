@@ -208,6 +208,15 @@ static fedc_status state_from_checkpoint(fedc_ctx *ctx, const fedc_learning_proc
                               &m);
         w = agg = NULL;
     }
+    if (st >= 0 && p->store) {
+        size_t size;
+        const void *data = fedc_checkpoint_find(c, "client_store", &size);
+        st = data ? fedc__store_load(ctx, p->store, data, size)
+                  : fedc_ctx_errorf(ctx, FEDC_STATUS_CORRUPT,
+                                    "checkpoint of round %lld: no 'client_store' for this "
+                                    "process's per-client state",
+                                    (long long)fedc_checkpoint_round(c));
+    }
     if (st >= 0) st = fedc_value_federated(ctx, FEDC_PLACEMENT_SERVER, true, 1, &m, out);
     fedc_value_release(m);
     fedc_value_release(w);
@@ -294,12 +303,19 @@ static fedc_status release_round(fedc_ctx *ctx, const fedc_learning_process *p,
     bool due = f->ckpt && o->checkpoint_every > 0 &&
                (round % o->checkpoint_every == 0 || round == o->rounds);
     if (st >= 0 && due) {
-        fedc_checkpoint_blob b[7];
+        fedc_checkpoint_blob b[8];
         int64_t round_le;
         float est[FEDC__AGG_MAX_DEPTH];
         size_t count = 0;
+        uint8_t *store = NULL;
+        size_t store_len = 0;
         st = state_blobs(ctx, p, state, b, &round_le, est, &count);
+        /* SCAFFOLD: the clients' control variates as they are after this round */
+        if (st >= 0 && p->store) st = fedc__store_save(ctx, p->store, &store, &store_len);
+        if (st >= 0 && p->store)
+            b[count++] = (fedc_checkpoint_blob){"client_store", store, store_len};
         if (st >= 0) st = fedc_checkpoint_save(ctx, f->ckpt, round, b, count);
+        fedc_free(store);
     }
     return st;
 }

@@ -1,14 +1,18 @@
 /* test_scaffold.c — SCAFFOLD (option II) as a learning process: two rounds on a tiny model
  * computed by hand from the paper's equations, bit for bit, with the clients' control variates
  * read back from the store; 1 and 2 threads bit-identical over 3 rounds where clients come back;
- * the SQLite store (a round trip, and the same rounds as in memory); a store entry of the wrong
- * length is an error naming the client; bad options.
+ * the SQLite store (a round trip, and the same rounds as in memory, listing and clearing); a
+ * store entry of the wrong length is an error naming the client; bad options; a run resumed from
+ * a checkpoint gets the clients' control variates back.
  */
 #include <sqlite3.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "fedc/learning_train.h"
+#include "learning/learning_int.h"
 #include "learning/learning_testutil.h"
 #include "learning/test_program_util.h"
 
@@ -378,4 +382,128 @@ TEST(mime_lite_and_scaffold_run_beside_clipping_zeroing_and_robust_aggregators) 
     fedc_value_release(data);
     fedc_learning_model_destroy(lm);
     fedc_client_data_destroy(cd);
+}
+
+/* Collects a store's entries: ids and the sum of each vector's bits, in the order visited. */
+typedef struct listing {
+    int n;
+    char ids[16][16];
+    double sums[16];
+} listing;
+
+static fedc_status list_entry(fedc_ctx *ctx, void *user, const char *id, const float *v,
+                              int64_t n) {
+    (void)ctx;
+    listing *l = user;
+    if (l->n < 16) {
+        snprintf(l->ids[l->n], sizeof l->ids[0], "%s", id);
+        double s = 0;
+        for (int64_t i = 0; i < n; i++)
+            s += v[i];
+        l->sums[l->n++] = s;
+    }
+    return FEDC_STATUS_OK;
+}
+
+TEST(scaffold_resumes_from_a_checkpoint_with_the_clients_control_variates) {
+    fedc_client_data *cd = ltest_clients(ctx, 6, 2, 2, 17);
+    fedc_learning_model *lm = ltest_dense_model(ctx, 2, 2, 18);
+    fedc_process_opts po = scaffold_opts(6);
+    fedc_learning_process *whole_p, *first_p, *resumed_p;
+    ASSERT_OK(fedc_learning_process_create(ctx, lm, &po, &whole_p));
+    ASSERT_OK(fedc_learning_process_create(ctx, lm, &po, &first_p));
+    ASSERT_OK(fedc_learning_process_create(ctx, lm, &po, &resumed_p));
+    char a_dir[] = "/tmp/fedc_scaffold_a_XXXXXX", b_dir[] = "/tmp/fedc_scaffold_b_XXXXXX";
+    ASSERT_TRUE(mkdtemp(a_dir) != NULL);
+    ASSERT_TRUE(mkdtemp(b_dir) != NULL);
+    fedc_train_opts o = fedc_train_opts_default();
+    o.rounds = 5;
+    o.sampling.cohort_size = 3;
+    o.checkpoint_every = 1;
+    o.out_dir = a_dir;
+    fedc_value *whole, *first, *resumed;
+    ASSERT_OK(fedc_learning_process_initialize(ctx, whole_p, &whole));
+    ASSERT_OK(fedc_train_run(ctx, whole_p, &whole, cd, NULL, &o));
+    /* 3 rounds by one process, then 2 more by another whose store starts empty */
+    o.out_dir = b_dir;
+    o.rounds = 3;
+    ASSERT_OK(fedc_learning_process_initialize(ctx, first_p, &first));
+    ASSERT_OK(fedc_train_run(ctx, first_p, &first, cd, NULL, &o));
+    o.rounds = 5;
+    o.resume = true;
+    ASSERT_OK(fedc_learning_process_initialize(ctx, resumed_p, &resumed));
+    ASSERT_OK(fedc_train_run(ctx, resumed_p, &resumed, cd, NULL, &o));
+    ASSERT_TRUE(fedc_value_equal(resumed, whole));
+    listing lw = {0}, lr = {0};
+    ASSERT_OK(
+        fedc_client_store_each(ctx, fedc_learning_process_client_store(whole_p), list_entry, &lw));
+    ASSERT_OK(fedc_client_store_each(ctx, fedc_learning_process_client_store(resumed_p), list_entry,
+                                     &lr));
+    ASSERT_GT(lw.n, 0);
+    ASSERT_EQ(lr.n, lw.n);
+    for (int i = 0; i < lw.n; i++) {
+        ASSERT_STREQ(lr.ids[i], lw.ids[i]);
+        ASSERT_EQ(lr.sums[i], lw.sums[i]);
+        if (i) ASSERT_LT(strcmp(lw.ids[i - 1], lw.ids[i]), 0); /* in id order */
+    }
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "rm -rf %s %s", a_dir, b_dir);
+    ASSERT_EQ(system(cmd), 0);
+    fedc_value_release(whole);
+    fedc_value_release(first);
+    fedc_value_release(resumed);
+    fedc_learning_process_destroy(whole_p);
+    fedc_learning_process_destroy(first_p);
+    fedc_learning_process_destroy(resumed_p);
+    fedc_learning_model_destroy(lm);
+    fedc_client_data_destroy(cd);
+}
+
+TEST(the_sqlite_store_lists_and_clears_its_entries) {
+    char path[] = "/tmp/fedc_store_list_XXXXXX";
+    int fd = mkstemp(path);
+    ASSERT_GE(fd, 0);
+    close(fd);
+    fedc_client_store *s;
+    ASSERT_OK(fedc_client_store_sqlite_open(ctx, path, &s));
+    float a[3] = {1, 2, 3}, b[2] = {4, 5};
+    ASSERT_OK(fedc_client_store_put(ctx, s, "zed", a, 3));
+    ASSERT_OK(fedc_client_store_put(ctx, s, "amy", b, 2));
+    listing l = {0};
+    ASSERT_OK(fedc_client_store_each(ctx, s, list_entry, &l));
+    ASSERT_EQ(l.n, 2);
+    ASSERT_STREQ(l.ids[0], "amy");
+    ASSERT_EQ(l.sums[0], 9);
+    ASSERT_STREQ(l.ids[1], "zed");
+    ASSERT_EQ(l.sums[1], 6);
+    ASSERT_OK(fedc_client_store_clear(ctx, s));
+    listing none = {0};
+    ASSERT_OK(fedc_client_store_each(ctx, s, list_entry, &none));
+    ASSERT_EQ(none.n, 0);
+    fedc_client_store_destroy(s);
+    unlink(path);
+}
+
+TEST(a_cut_client_store_blob_is_corrupt_and_names_the_byte) {
+    fedc_client_store *s, *t;
+    ASSERT_OK(fedc_client_store_memory(ctx, &s));
+    ASSERT_OK(fedc_client_store_memory(ctx, &t));
+    float a[4] = {1, 2, 3, 4};
+    ASSERT_OK(fedc_client_store_put(ctx, s, "c1", a, 4));
+    ASSERT_OK(fedc_client_store_put(ctx, s, "c0", a, 2));
+    uint8_t *blob;
+    size_t len;
+    ASSERT_OK(fedc__store_save(ctx, s, &blob, &len));
+    ASSERT_EQ(len, 2 * (4 + 2 + 4) + 6 * sizeof(float));
+    ASSERT_OK(fedc__store_load(ctx, t, blob, len));
+    float back[4];
+    ASSERT_OK(fedc_client_store_get(ctx, t, "c1", 4, back));
+    ASSERT_EQ(memcmp(back, a, sizeof a), 0);
+    ASSERT_STATUS(FEDC_STATUS_CORRUPT, fedc__store_load(ctx, t, blob, len - 3));
+    ASSERT_CONTAINS(fedc_ctx_message(ctx), "client 'c1' of the client store is cut at byte");
+    ASSERT_STATUS(FEDC_STATUS_CORRUPT, fedc__store_load(ctx, t, blob, 3));
+    ASSERT_CONTAINS(fedc_ctx_message(ctx), "cut or bad at byte 0");
+    fedc_free(blob);
+    fedc_client_store_destroy(s);
+    fedc_client_store_destroy(t);
 }
