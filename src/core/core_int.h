@@ -230,7 +230,19 @@ typedef struct fedc__exec {
     /* Results of aggregations already computed while a let-bound federated_map streamed
      * (exec_stream.c), found by their call node when evaluation reaches them; NULL: none. */
     struct fedc__fused *fused;
+    /* Chains of elementwise arithmetic compiled by call node (exec_fuse.c; NULL: compiled at
+     * each call), made at the run's start and freed at its end. */
+    struct fedc__chain_slot *chains;
+    /* Inside a threaded map, the worker's spare result: a float32 tensor value that the fold
+     * is done with, whose memory the worker's next fused result takes instead of a new
+     * allocation (exec_parallel.c, exec_fuse.c). NULL elsewhere. */
+    fedc_value **spare;
 } fedc__exec;
+
+/* The compiled chains of a run (NULL when out of memory: then chains compile at each call), and
+ * their release (exec_fuse.c). */
+struct fedc__chain_slot *fedc__exec_chains_new(void);
+void fedc__exec_chains_free(struct fedc__chain_slot *chains);
 
 /* A slot of the literal cache, an open-addressed table keyed by node: `node` is claimed by
  * compare-and-swap, then `value` published; a reader that finds the node without its value yet

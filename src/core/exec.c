@@ -373,11 +373,13 @@ fedc_status fedc_exec_run(fedc_ctx *ctx, const fedc_comp *comp, const char *name
     if (!d->node->type)
         return fedc_ctx_errorf(ctx, FEDC_STATUS_INVALID_ARGUMENT,
                                "'%s' is not checked (call fedc_comp_check first)", name);
-    fedc__exec ex = {ctx, comp, opts ? *opts : fedc_exec_opts_default(), NULL, NULL, NULL};
+    fedc__exec ex = {ctx,  comp, opts ? *opts : fedc_exec_opts_default(), NULL, NULL, NULL,
+                     NULL, NULL};
     if (ex.opts.num_clients <= 0) ex.opts.num_clients = count_clients(arg);
     /* without memory for the cache the run just evaluates constants each time */
     ex.def_cache = fedc_calloc(comp->ndefs ? comp->ndefs : 1, sizeof *ex.def_cache);
     ex.literals = fedc_calloc(FEDC__LITERAL_SLOTS, sizeof *ex.literals);
+    if (ex.opts.pool) ex.chains = fedc__exec_chains_new(); /* only the threaded executor fuses */
     fedc_status st = run_def(&ex, d, arg, out);
     for (size_t i = 0; ex.def_cache && i < comp->ndefs; i++)
         fedc_value_release(atomic_load(&ex.def_cache[i]));
@@ -385,5 +387,6 @@ fedc_status fedc_exec_run(fedc_ctx *ctx, const fedc_comp *comp, const char *name
     for (size_t i = 0; ex.literals && i < FEDC__LITERAL_SLOTS; i++)
         fedc_value_release(atomic_load(&ex.literals[i].value));
     fedc_free(ex.literals);
+    fedc__exec_chains_free(ex.chains);
     return st;
 }

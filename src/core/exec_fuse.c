@@ -85,72 +85,159 @@ static bool compile(chain *c, const fedc_node *n) {
     return true;
 }
 
-/* One op over len <= TILE elements, in blocks of 8 and then one at a time. The pointers never
- * alias (each op writes a buffer of its own), and a block's constant length lets the compiler
- * vectorize it at -O2 (a loop of unknown length it vectorizes only at -O3). */
+/* One op over len <= TILE elements, in blocks of 8 and then one at a time. An operand with
+ * step 0 is a scalar spread over 8 floats (each block reads the same 8), step 1 a tile. The
+ * pointers never alias a written one (each op writes a buffer of its own), and a block's
+ * constant length lets the compiler vectorize it at -O2 (a loop of unknown length it vectorizes
+ * only at -O3). */
 #define BLOCKED_LOOP(EXPR)                                                                         \
     do {                                                                                           \
         size_t j = 0;                                                                              \
-        for (; j + 8 <= len; j += 8)                                                               \
-            for (size_t b = j; b < j + 8; b++)                                                     \
-                out[b] = (EXPR);                                                                   \
-        for (size_t b = j; b < len; b++)                                                           \
-            out[b] = (EXPR);                                                                       \
+        for (; j + 8 <= len; j += 8) {                                                             \
+            const float *restrict xb = x + j * xs, *restrict yb = y + j * ys;                      \
+            OPERAND_Z(const float *restrict zb = z + j * zs;)                                      \
+            float *restrict ob = out + j;                                                          \
+            for (size_t b = 0; b < 8; b++)                                                         \
+                ob[b] = (EXPR);                                                                    \
+        }                                                                                          \
+        const float *xb = x + j * xs, *yb = y + j * ys;                                            \
+        OPERAND_Z(const float *zb = z + j * zs;)                                                   \
+        float *ob = out + j;                                                                       \
+        for (size_t b = 0; b < len - j; b++)                                                       \
+            ob[b] = (EXPR);                                                                        \
     } while (0)
 
-static void run_op(fedc_binary_op op, size_t len, const float *restrict x, const float *restrict y,
-                   float *restrict out) {
+#define OPERAND_Z(DECL)
+static void run_op(fedc_binary_op op, size_t len, const float *restrict x, size_t xs,
+                   const float *restrict y, size_t ys, float *restrict out) {
     switch (op) {
-    case FEDC_BINARY_OP_ADD: BLOCKED_LOOP(x[b] + y[b]); break;
-    case FEDC_BINARY_OP_SUB: BLOCKED_LOOP(x[b] - y[b]); break;
-    case FEDC_BINARY_OP_MUL: BLOCKED_LOOP(x[b] * y[b]); break;
-    default: BLOCKED_LOOP(x[b] / y[b]); break;
+    case FEDC_BINARY_OP_ADD: BLOCKED_LOOP(xb[b] + yb[b]); break;
+    case FEDC_BINARY_OP_SUB: BLOCKED_LOOP(xb[b] - yb[b]); break;
+    case FEDC_BINARY_OP_MUL: BLOCKED_LOOP(xb[b] * yb[b]); break;
+    default: BLOCKED_LOOP(xb[b] / yb[b]); break;
+    }
+}
+#undef OPERAND_Z
+#define OPERAND_Z(DECL) DECL
+
+static inline float apply(fedc_binary_op op, float x, float y) {
+    switch (op) {
+    case FEDC_BINARY_OP_ADD: return x + y;
+    case FEDC_BINARY_OP_SUB: return x - y;
+    case FEDC_BINARY_OP_MUL: return x * y;
+    default: return x / y;
     }
 }
 
-/* Runs the program over numel elements into out; vals are the leaves' values (contiguous
- * tensors of numel elements or scalars: float32, or int32 for a cast leaf). An int32 operand is
- * converted a tile at a time, as fedc_tensor_cast does it: (float)x. */
-static void run_chain(const chain *c, fedc_value *const *vals, int64_t numel, float *out) {
-    float spread[MAX_LEAVES][TILE]; /* a scalar operand over a tile, or a tile converted */
-    float tmp[MAX_CODE][TILE];      /* the result of the op at code[k] */
-    const float *base[MAX_LEAVES];
+/* Two ops in one pass: out = (x o1 y) o2 z, or z o2 (x o1 y) when z_first. A tile written and
+ * read back between two ops cost as many stores as the arithmetic (a stored float per op and
+ * element), so a pair keeps the inner result in a register; each case has constant ops, so each
+ * loop is vectorized like run_op's. The rounding is the same: one float32 operation at a time,
+ * no contraction. */
+#define PAIR(O1, O2)                                                                               \
+    case O1 * 4 + O2:                                                                              \
+        if (z_first)                                                                               \
+            BLOCKED_LOOP(apply(O2, zb[b], apply(O1, xb[b], yb[b])));                               \
+        else                                                                                       \
+            BLOCKED_LOOP(apply(O2, apply(O1, xb[b], yb[b]), zb[b]));                               \
+        break
+#define PAIRS(O1)                                                                                  \
+    PAIR(O1, FEDC_BINARY_OP_ADD);                                                                  \
+    PAIR(O1, FEDC_BINARY_OP_SUB);                                                                  \
+    PAIR(O1, FEDC_BINARY_OP_MUL);                                                                  \
+    PAIR(O1, FEDC_BINARY_OP_DIV)
+
+static void run_pair(fedc_binary_op o1, fedc_binary_op o2, bool z_first, size_t len,
+                     const float *restrict x, size_t xs, const float *restrict y, size_t ys,
+                     const float *restrict z, size_t zs, float *restrict out) {
+    switch ((int)o1 * 4 + (int)o2) {
+        PAIRS(FEDC_BINARY_OP_ADD);
+        PAIRS(FEDC_BINARY_OP_SUB);
+        PAIRS(FEDC_BINARY_OP_MUL);
+        PAIRS(FEDC_BINARY_OP_DIV);
+    }
+}
+
+/* An operand of an op for one tile: its elements, step 1, or a scalar spread over 8 floats,
+ * step 0. */
+typedef struct operand {
+    const float *p;
+    size_t step;
+} operand;
+
+/* The leaves of a run of the program. */
+typedef struct leaf_data {
+    float conv[MAX_LEAVES][TILE];    /* a tile of an int32 operand, converted */
+    float spread[MAX_LEAVES][8];     /* a scalar operand */
+    const float *base[MAX_LEAVES];   /* a float32 operand's elements */
     const int32_t *ints[MAX_LEAVES]; /* an int32 operand of a cast, NULL for float32 */
     bool scalar[MAX_LEAVES];
+} leaf_data;
+
+/* Leaf l's elements [at, at + len): an int32 operand is converted a tile at a time, as
+ * fedc_tensor_cast does it: (float)x. */
+static operand leaf_tile(leaf_data *d, int l, int64_t at, size_t len) {
+    if (d->scalar[l]) return (operand){d->spread[l], 0};
+    if (d->ints[l]) {
+        for (size_t j = 0; j < len; j++)
+            d->conv[l][j] = (float)d->ints[l][at + (int64_t)j];
+        return (operand){d->conv[l], 1};
+    }
+    return (operand){d->base[l] + at, 1};
+}
+
+/* Runs the program over numel elements into out; vals are the leaves' values (contiguous
+ * tensors of numel elements or scalars: float32, or int32 for a cast leaf). An op whose result
+ * the next op takes at once runs with it as a pair. */
+static void run_chain(const chain *c, fedc_value *const *vals, int64_t numel, float *out) {
+    leaf_data d;
+    float tmp[MAX_CODE][TILE]; /* the result of the op at code[k] */
     for (int l = 0; l < c->nleaves; l++) {
         const fedc_tensor *t = &vals[l]->tensor;
         if (c->unused[l]) continue;
-        scalar[l] = fedc_tensor_numel(t) == 1 && numel != 1;
-        ints[l] = t->dtype == FEDC_DTYPE_INT32 ? t->data : NULL;
-        base[l] = ints[l] ? NULL : t->data;
-        if (scalar[l]) {
-            float x = ints[l] ? (float)ints[l][0] : base[l][0];
-            for (int j = 0; j < TILE; j++)
-                spread[l][j] = x;
-            base[l] = spread[l];
-            ints[l] = NULL;
+        d.scalar[l] = fedc_tensor_numel(t) == 1 && numel != 1;
+        d.ints[l] = t->dtype == FEDC_DTYPE_INT32 ? t->data : NULL;
+        d.base[l] = d.ints[l] ? NULL : t->data;
+        if (d.scalar[l]) {
+            float x = d.ints[l] ? (float)d.ints[l][0] : d.base[l][0];
+            for (int j = 0; j < 8; j++)
+                d.spread[l][j] = x;
         }
     }
+    const int last = c->ncode - 1;
     for (int64_t at = 0; at < numel; at += TILE) {
         size_t len = (size_t)(numel - at < TILE ? numel - at : TILE);
-        const float *stack[MAX_LEAVES];
+        operand stack[MAX_LEAVES];
         int sp = 0;
         for (int k = 0; k < c->ncode; k++) {
             int code = c->code[k];
             if (code >= 0) {
-                const float *p = scalar[code] ? base[code] : base[code] + at;
-                if (ints[code]) {
-                    for (size_t j = 0; j < len; j++)
-                        spread[code][j] = (float)ints[code][at + (int64_t)j];
-                    p = spread[code];
-                }
-                stack[sp++] = p;
+                stack[sp++] = leaf_tile(&d, code, at, len);
                 continue;
             }
-            const float *y = stack[--sp], *x = stack[--sp];
-            float *dst = k == c->ncode - 1 ? out + at : tmp[k];
-            run_op((fedc_binary_op)(-code - 1), len, x, y, dst);
-            stack[sp++] = dst;
+            fedc_binary_op o1 = (fedc_binary_op)(-code - 1);
+            operand y = stack[--sp], x = stack[--sp];
+            if (k + 1 <= last && c->code[k + 1] < 0) {
+                /* the next op takes this result as its y: z o2 (x o1 y) */
+                k++;
+                operand z = stack[--sp];
+                float *dst = k == last ? out + at : tmp[k];
+                run_pair(o1, (fedc_binary_op)(-c->code[k] - 1), true, len, x.p, x.step, y.p, y.step,
+                         z.p, z.step, dst);
+                stack[sp++] = (operand){dst, 1};
+            } else if (k + 2 <= last && c->code[k + 1] >= 0 && c->code[k + 2] < 0) {
+                /* the next op takes this result as its x and a leaf as its y: (x o1 y) o2 z */
+                operand z = leaf_tile(&d, c->code[k + 1], at, len);
+                k += 2;
+                float *dst = k == last ? out + at : tmp[k];
+                run_pair(o1, (fedc_binary_op)(-c->code[k] - 1), false, len, x.p, x.step, y.p,
+                         y.step, z.p, z.step, dst);
+                stack[sp++] = (operand){dst, 1};
+            } else {
+                float *dst = k == last ? out + at : tmp[k];
+                run_op(o1, len, x.p, x.step, y.p, y.step, dst);
+                stack[sp++] = (operand){dst, 1};
+            }
         }
     }
 }
@@ -176,34 +263,105 @@ static bool operands_fit(const chain *c, fedc_value *const *vals, fedc_shape *sh
     return true;
 }
 
+/* The compiled chains of a run: an open-addressed table keyed by call node, as the literal
+ * cache (exec.c). `node` is claimed by compare-and-swap, then `chain` published: the compiled
+ * program, or &no_chain for a call that does not fuse. A reader that finds the node before its
+ * chain compiles its own. Compiling looked up each builtin's name, per call, per client: as
+ * much time as the arithmetic of a small chain. */
+enum { CHAIN_SLOTS = 64 };
+struct fedc__chain_slot {
+    const fedc_node *_Atomic node;
+    chain *_Atomic chain;
+};
+static chain no_chain; /* the mark of a call that does not fuse; never read */
+
+struct fedc__chain_slot *fedc__exec_chains_new(void) {
+    return fedc_calloc(CHAIN_SLOTS, sizeof(struct fedc__chain_slot));
+}
+
+void fedc__exec_chains_free(struct fedc__chain_slot *chains) {
+    for (size_t i = 0; chains && i < CHAIN_SLOTS; i++) {
+        chain *c = atomic_load(&chains[i].chain);
+        if (c != &no_chain) fedc_free(c);
+    }
+    fedc_free(chains);
+}
+
+/* Compiles call n into *c; false when it does not fuse. */
+static bool compile_call(const fedc_node *n, chain *c) {
+    if (fusable_op(n) < 0) return false;
+    const fedc_node *x = n->a[1]->items[0], *y = n->a[1]->items[1];
+    if (fusable_op(x) < 0 && fusable_op(y) < 0 && !fusable_cast(x) && !fusable_cast(y))
+        return false; /* one op alone: nothing to save */
+    memset(c, 0, sizeof *c);
+    return compile(c, n);
+}
+
+/* n's chain: from the run's table, else compiled into *local; NULL when n does not fuse. */
+static const chain *find_chain(fedc__exec *ex, const fedc_node *n, chain *local) {
+    struct fedc__chain_slot *slots = ex->chains;
+    uint64_t h = (uint64_t)(uintptr_t)n * UINT64_C(0x9E3779B97F4A7C15);
+    for (size_t probe = 0; slots && probe < CHAIN_SLOTS; probe++) {
+        struct fedc__chain_slot *s = &slots[((h >> 58) + probe) & (CHAIN_SLOTS - 1)];
+        const fedc_node *key = atomic_load_explicit(&s->node, memory_order_acquire);
+        if (key == n) {
+            const chain *c = atomic_load_explicit(&s->chain, memory_order_acquire);
+            if (c) return c == &no_chain ? NULL : c;
+            break; /* another worker is compiling it */
+        }
+        if (!key && atomic_compare_exchange_strong(&s->node, &key, n)) {
+            chain *c = compile_call(n, local) ? fedc_malloc(sizeof *c) : &no_chain;
+            if (c && c != &no_chain) *c = *local;
+            /* out of memory: the slot stays claimed without a chain, and callers compile */
+            if (c) atomic_store_explicit(&s->chain, c, memory_order_release);
+            return c == &no_chain ? NULL : local;
+        }
+    }
+    return compile_call(n, local) ? local : NULL;
+}
+
+/* A float32 tensor value of `shape` for a result: the worker's spare when it has one of the
+ * same size (its memory is overwritten whole), else a new one; NULL when out of memory. */
+static fedc_value *result_value(fedc__exec *ex, const fedc_shape *shape) {
+    size_t bytes = (size_t)fedc_shape_numel(shape) * sizeof(float);
+    fedc_value *v = ex->spare ? *ex->spare : NULL;
+    if (v && fedc_tensor_nbytes(&v->tensor) == bytes) {
+        *ex->spare = NULL;
+        void *data = v->tensor.owned;
+        v->tensor = fedc_tensor_view(FEDC_DTYPE_FLOAT32, shape, data);
+        v->tensor.owned = data;
+        return v;
+    }
+    if (!(v = fedc__value_new(FEDC_VALUE_TENSOR, 0))) return NULL;
+    if (fedc__tensor_alloc_output(ex->ctx, &v->tensor, FEDC_DTYPE_FLOAT32, shape) < 0) {
+        fedc_value_release(v);
+        return NULL;
+    }
+    return v;
+}
+
 fedc_status fedc__exec_fused_elementwise(fedc__exec *ex, fedc__env *env, const fedc_node *n,
                                          bool *done, fedc_value **out) {
     *done = false;
     *out = NULL;
-    if (fusable_op(n) < 0) return FEDC_STATUS_OK;
-    const fedc_node *x = n->a[1]->items[0], *y = n->a[1]->items[1];
-    if (fusable_op(x) < 0 && fusable_op(y) < 0 && !fusable_cast(x) && !fusable_cast(y))
-        return FEDC_STATUS_OK; /* one op alone: nothing to save */
-    chain c;
-    memset(&c, 0, sizeof c);
-    if (!compile(&c, n)) return FEDC_STATUS_OK;
+    chain local;
+    const chain *c = find_chain(ex, n, &local);
+    if (!c) return FEDC_STATUS_OK;
     fedc_value *vals[MAX_LEAVES] = {NULL};
     fedc_status st = FEDC_STATUS_OK;
-    for (int l = 0; l < c.nleaves && st >= 0; l++)
-        st = fedc__exec_eval(ex, env, c.leaves[l], &vals[l]);
+    for (int l = 0; l < c->nleaves && st >= 0; l++)
+        st = fedc__exec_eval(ex, env, c->leaves[l], &vals[l]);
     fedc_shape shape;
-    if (st >= 0 && operands_fit(&c, vals, &shape)) {
-        fedc_value *v = fedc__value_new(FEDC_VALUE_TENSOR, 0);
-        if (v && fedc__tensor_alloc_output(ex->ctx, &v->tensor, FEDC_DTYPE_FLOAT32, &shape) >= 0) {
-            run_chain(&c, vals, fedc_shape_numel(&shape), v->tensor.data);
+    if (st >= 0 && operands_fit(c, vals, &shape)) {
+        fedc_value *v = result_value(ex, &shape);
+        if (v) { /* else the usual path reports the lack of memory */
+            run_chain(c, vals, fedc_shape_numel(&shape), v->tensor.data);
             *out = v;
             *done = true;
-        } else {
-            fedc_value_release(v); /* the usual path reports the lack of memory */
         }
     }
     if (st < 0) fedc_ctx_clear(ex->ctx); /* the usual path evaluates it again and reports it */
-    for (int l = 0; l < c.nleaves; l++)
+    for (int l = 0; l < c->nleaves; l++)
         fedc_value_release(vals[l]);
     return FEDC_STATUS_OK;
 }
