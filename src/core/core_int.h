@@ -268,6 +268,11 @@ typedef struct fedc__fused {
 } fedc__fused;
 
 fedc_status fedc__exec_eval(fedc__exec *ex, fedc__env *env, const fedc_node *n, fedc_value **out);
+/* n's value, borrowed, when it needs no evaluation: a name bound in env (which holds it), or a
+ * definition or literal that the run's caches hold already; NULL otherwise (evaluate n). No
+ * reference is taken: the value lives as long as env and the run do, and the threaded
+ * executor's workers do not contend for the count of a constant that all of them read. */
+fedc_value *fedc__exec_peek(fedc__exec *ex, fedc__env *env, const fedc_node *n);
 /* Calls a function value on arg (arg may be NULL). */
 fedc_status fedc__exec_apply(fedc__exec *ex, fedc_value *fn, fedc_value *arg, fedc_value **out);
 /* sequence_map(fn, seq) as a lazy sequence that maps elements as they are read. */

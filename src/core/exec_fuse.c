@@ -258,8 +258,10 @@ static bool operands_fit(const chain *c, fedc_value *const *vals, fedc_shape *sh
         else if (!fedc_shape_equal(full, &v->tensor.shape))
             return false;
     }
-    fedc_shape s0 = FEDC_SHAPE0;
-    *shape = full ? *full : s0;
+    if (full)
+        *shape = *full;
+    else
+        *shape = FEDC_SHAPE0;
     return true;
 }
 
@@ -327,9 +329,11 @@ static fedc_value *result_value(fedc__exec *ex, const fedc_shape *shape) {
     fedc_value *v = ex->spare ? *ex->spare : NULL;
     if (v && fedc_tensor_nbytes(&v->tensor) == bytes) {
         *ex->spare = NULL;
-        void *data = v->tensor.owned;
-        v->tensor = fedc_tensor_view(FEDC_DTYPE_FLOAT32, shape, data);
-        v->tensor.owned = data;
+        if (!fedc_shape_equal(&v->tensor.shape, shape)) { /* else it is float32 of shape already */
+            void *data = v->tensor.owned;
+            v->tensor = fedc_tensor_view(FEDC_DTYPE_FLOAT32, shape, data);
+            v->tensor.owned = data;
+        }
         return v;
     }
     if (!(v = fedc__value_new(FEDC_VALUE_TENSOR, 0))) return NULL;
@@ -348,9 +352,11 @@ fedc_status fedc__exec_fused_elementwise(fedc__exec *ex, fedc__env *env, const f
     const chain *c = find_chain(ex, n, &local);
     if (!c) return FEDC_STATUS_OK;
     fedc_value *vals[MAX_LEAVES] = {NULL};
+    bool borrowed[MAX_LEAVES] = {false};
     fedc_status st = FEDC_STATUS_OK;
     for (int l = 0; l < c->nleaves && st >= 0; l++)
-        st = fedc__exec_eval(ex, env, c->leaves[l], &vals[l]);
+        if (!(borrowed[l] = (vals[l] = fedc__exec_peek(ex, env, c->leaves[l])) != NULL))
+            st = fedc__exec_eval(ex, env, c->leaves[l], &vals[l]);
     fedc_shape shape;
     if (st >= 0 && operands_fit(c, vals, &shape)) {
         fedc_value *v = result_value(ex, &shape);
@@ -362,6 +368,6 @@ fedc_status fedc__exec_fused_elementwise(fedc__exec *ex, fedc__env *env, const f
     }
     if (st < 0) fedc_ctx_clear(ex->ctx); /* the usual path evaluates it again and reports it */
     for (int l = 0; l < c->nleaves; l++)
-        fedc_value_release(vals[l]);
+        if (!borrowed[l]) fedc_value_release(vals[l]);
     return FEDC_STATUS_OK;
 }

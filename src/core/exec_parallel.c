@@ -243,7 +243,8 @@ typedef struct fold_state {
 static void recycle(fedc__exec *ex, fedc_value *r) {
     if (ex->spare && !*ex->spare && atomic_load(&r->refs) == 1 && r->kind == FEDC_VALUE_TENSOR &&
         r->tensor.dtype == FEDC_DTYPE_FLOAT32 && r->tensor.owned &&
-        r->tensor.owned == r->tensor.data && !r->env && !r->lazy && !r->names && !r->items)
+        r->tensor.owned == r->tensor.data && fedc_tensor_is_contiguous(&r->tensor) && !r->env &&
+        !r->lazy && !r->names && !r->items)
         *ex->spare = r;
     else
         fedc_value_release(r);
