@@ -237,7 +237,19 @@ typedef struct fedc__exec {
      * is done with, whose memory the worker's next fused result takes instead of a new
      * allocation (exec_parallel.c, exec_fuse.c). NULL elsewhere. */
     fedc_value **spare;
+    /* Inside a threaded map folded by a sum or mean, for a client whose result is next in the
+     * fold: the running sum that the chain at the mapped function's body may add its result
+     * into as it computes it (exec_fuse.c); NULL elsewhere. */
+    struct fedc__fold_into *fold_into;
 } fedc__exec;
+
+/* A running float32 sum `acc` (held by no one else) and the node whose fused result may be
+ * added into it; `done` is set when it was, and the node's value is then a placeholder. */
+typedef struct fedc__fold_into {
+    const fedc_node *node;
+    fedc_value *acc;
+    bool done;
+} fedc__fold_into;
 
 /* The compiled chains of a run (NULL when out of memory: then chains compile at each call), and
  * their release (exec_fuse.c). */

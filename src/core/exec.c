@@ -401,7 +401,7 @@ fedc_status fedc_exec_run(fedc_ctx *ctx, const fedc_comp *comp, const char *name
     if (!d->node->type)
         return fedc_ctx_errorf(ctx, FEDC_STATUS_INVALID_ARGUMENT,
                                "'%s' is not checked (call fedc_comp_check first)", name);
-    fedc__exec ex = {ctx,  comp, opts ? *opts : fedc_exec_opts_default(), NULL, NULL, NULL,
+    fedc__exec ex = {ctx,  comp, opts ? *opts : fedc_exec_opts_default(), NULL, NULL, NULL, NULL,
                      NULL, NULL};
     if (ex.opts.num_clients <= 0) ex.opts.num_clients = count_clients(arg);
     /* without memory for the cache the run just evaluates constants each time */

@@ -85,41 +85,6 @@ static bool compile(chain *c, const fedc_node *n) {
     return true;
 }
 
-/* One op over len <= TILE elements, in blocks of 8 and then one at a time. An operand with
- * step 0 is a scalar spread over 8 floats (each block reads the same 8), step 1 a tile. The
- * pointers never alias a written one (each op writes a buffer of its own), and a block's
- * constant length lets the compiler vectorize it at -O2 (a loop of unknown length it vectorizes
- * only at -O3). */
-#define BLOCKED_LOOP(EXPR)                                                                         \
-    do {                                                                                           \
-        size_t j = 0;                                                                              \
-        for (; j + 8 <= len; j += 8) {                                                             \
-            const float *restrict xb = x + j * xs, *restrict yb = y + j * ys;                      \
-            OPERAND_Z(const float *restrict zb = z + j * zs;)                                      \
-            float *restrict ob = out + j;                                                          \
-            for (size_t b = 0; b < 8; b++)                                                         \
-                ob[b] = (EXPR);                                                                    \
-        }                                                                                          \
-        const float *xb = x + j * xs, *yb = y + j * ys;                                            \
-        OPERAND_Z(const float *zb = z + j * zs;)                                                   \
-        float *ob = out + j;                                                                       \
-        for (size_t b = 0; b < len - j; b++)                                                       \
-            ob[b] = (EXPR);                                                                        \
-    } while (0)
-
-#define OPERAND_Z(DECL)
-static void run_op(fedc_binary_op op, size_t len, const float *restrict x, size_t xs,
-                   const float *restrict y, size_t ys, float *restrict out) {
-    switch (op) {
-    case FEDC_BINARY_OP_ADD: BLOCKED_LOOP(xb[b] + yb[b]); break;
-    case FEDC_BINARY_OP_SUB: BLOCKED_LOOP(xb[b] - yb[b]); break;
-    case FEDC_BINARY_OP_MUL: BLOCKED_LOOP(xb[b] * yb[b]); break;
-    default: BLOCKED_LOOP(xb[b] / yb[b]); break;
-    }
-}
-#undef OPERAND_Z
-#define OPERAND_Z(DECL) DECL
-
 static inline float apply(fedc_binary_op op, float x, float y) {
     switch (op) {
     case FEDC_BINARY_OP_ADD: return x + y;
@@ -129,80 +94,159 @@ static inline float apply(fedc_binary_op op, float x, float y) {
     }
 }
 
-/* Two ops in one pass: out = (x o1 y) o2 z, or z o2 (x o1 y) when z_first. A tile written and
- * read back between two ops cost as many stores as the arithmetic (a stored float per op and
- * element), so a pair keeps the inner result in a register; each case has constant ops, so each
- * loop is vectorized like run_op's. The rounding is the same: one float32 operation at a time,
- * no contraction. */
-#define PAIR(O1, O2)                                                                               \
-    case O1 * 4 + O2:                                                                              \
-        if (z_first)                                                                               \
-            BLOCKED_LOOP(apply(O2, zb[b], apply(O1, xb[b], yb[b])));                               \
-        else                                                                                       \
-            BLOCKED_LOOP(apply(O2, apply(O1, xb[b], yb[b]), zb[b]));                               \
-        break
-#define PAIRS(O1)                                                                                  \
-    PAIR(O1, FEDC_BINARY_OP_ADD);                                                                  \
-    PAIR(O1, FEDC_BINARY_OP_SUB);                                                                  \
-    PAIR(O1, FEDC_BINARY_OP_MUL);                                                                  \
-    PAIR(O1, FEDC_BINARY_OP_DIV)
+/* The loops over len <= TILE elements, in blocks of 8 and then one at a time: a block's
+ * constant length lets the compiler vectorize it at -O2 (a loop of unknown length it
+ * vectorizes only at -O3), and unrolled it is two vector operations with no loop of its own
+ * (as a loop of two iterations it ran at half the speed). Pointers never alias a written one (each
+ * op writes a buffer of its own, or the running sum that only the last op reads). X(b) and Y(b)
+ * read the first op's operands: an element, or a scalar held in a register (a scalar spread over a
+ * buffer cost a third of the pass in stores and loads). */
+#define LOOP(EXPR)                                                                                 \
+    do {                                                                                           \
+        size_t j = 0;                                                                              \
+        for (; j + 8 <= len; j += 8)                                                               \
+            _Pragma("GCC unroll 8") for (size_t b = j; b < j + 8; b++) out[b] = (EXPR);            \
+        for (size_t b = j; b < len; b++)                                                           \
+            out[b] = (EXPR);                                                                       \
+    } while (0)
 
-static void run_pair(fedc_binary_op o1, fedc_binary_op o2, bool z_first, size_t len,
-                     const float *restrict x, size_t xs, const float *restrict y, size_t ys,
-                     const float *restrict z, size_t zs, float *restrict out) {
-    switch ((int)o1 * 4 + (int)o2) {
-        PAIRS(FEDC_BINARY_OP_ADD);
-        PAIRS(FEDC_BINARY_OP_SUB);
-        PAIRS(FEDC_BINARY_OP_MUL);
-        PAIRS(FEDC_BINARY_OP_DIV);
+/* The operands' forms: both elements, x a scalar, or y a scalar. */
+enum { VV, SV, VS };
+#define X_VV(b) x[b]
+#define Y_VV(b) y[b]
+#define X_SV(b) xv
+#define Y_SV(b) y[b]
+#define X_VS(b) x[b]
+#define Y_VS(b) yv
+
+#define OP_CASE(M, O)                                                                              \
+    case M * 4 + O:                                                                                \
+        LOOP(apply(O, X_##M(b), Y_##M(b)));                                                        \
+        break
+#define OP_CASES(M)                                                                                \
+    OP_CASE(M, FEDC_BINARY_OP_ADD);                                                                \
+    OP_CASE(M, FEDC_BINARY_OP_SUB);                                                                \
+    OP_CASE(M, FEDC_BINARY_OP_MUL);                                                                \
+    OP_CASE(M, FEDC_BINARY_OP_DIV)
+
+/* out = x op y, x or y a scalar (x[0], y[0]) as `form` says. */
+static void run_op(fedc_binary_op op, int form, size_t len, const float *restrict x,
+                   const float *restrict y, float *restrict out) {
+    float xv = x[0], yv = y[0];
+    switch (form * 4 + (int)op) {
+        OP_CASES(VV);
+        OP_CASES(SV);
+        OP_CASES(VS);
     }
 }
 
-/* An operand of an op for one tile: its elements, step 1, or a scalar spread over 8 floats,
- * step 0. */
+/* Two ops in one pass: out = (x o1 y) o2 z, or z o2 (x o1 y) when z_first; with acc, out[i] =
+ * out[i] + that, the running sum's addition (fedc__value_accumulate's: the sum on the left). A
+ * tile written and read back between two ops cost as many stores as the arithmetic, so a pair
+ * keeps the inner result in a register. The rounding is the same: one float32 operation at a
+ * time, no contraction. */
+#define PAIR_CASE(M, O1, O2)                                                                       \
+    case (M * 4 + O1) * 4 + O2:                                                                    \
+        if (z_first && acc)                                                                        \
+            LOOP(out[b] + apply(O2, z[b], apply(O1, X_##M(b), Y_##M(b))));                         \
+        else if (acc)                                                                              \
+            LOOP(out[b] + apply(O2, apply(O1, X_##M(b), Y_##M(b)), z[b]));                         \
+        else if (z_first)                                                                          \
+            LOOP(apply(O2, z[b], apply(O1, X_##M(b), Y_##M(b))));                                  \
+        else                                                                                       \
+            LOOP(apply(O2, apply(O1, X_##M(b), Y_##M(b)), z[b]));                                  \
+        break
+#define PAIR_CASES2(M, O1)                                                                         \
+    PAIR_CASE(M, O1, FEDC_BINARY_OP_ADD);                                                          \
+    PAIR_CASE(M, O1, FEDC_BINARY_OP_SUB);                                                          \
+    PAIR_CASE(M, O1, FEDC_BINARY_OP_MUL);                                                          \
+    PAIR_CASE(M, O1, FEDC_BINARY_OP_DIV)
+#define PAIR_CASES(M)                                                                              \
+    PAIR_CASES2(M, FEDC_BINARY_OP_ADD);                                                            \
+    PAIR_CASES2(M, FEDC_BINARY_OP_SUB);                                                            \
+    PAIR_CASES2(M, FEDC_BINARY_OP_MUL);                                                            \
+    PAIR_CASES2(M, FEDC_BINARY_OP_DIV)
+
+static void run_pair(fedc_binary_op o1, fedc_binary_op o2, int form, bool z_first, bool acc,
+                     size_t len, const float *restrict x, const float *restrict y,
+                     const float *restrict z, float *restrict out) {
+    float xv = x[0], yv = y[0];
+    switch ((form * 4 + (int)o1) * 4 + (int)o2) {
+        PAIR_CASES(VV);
+        PAIR_CASES(SV);
+        PAIR_CASES(VS);
+    }
+}
+
+/* sum[i] = sum[i] + x[i]: the running sum's addition (fedc__value_accumulate's). */
+static void add_tile(size_t len, const float *restrict x, float *restrict out) {
+    LOOP(out[b] + x[b]);
+}
+
+/* An operand of an op for one tile: its elements, or a scalar (p[0]). */
 typedef struct operand {
     const float *p;
-    size_t step;
+    bool scalar;
 } operand;
 
 /* The leaves of a run of the program. */
 typedef struct leaf_data {
     float conv[MAX_LEAVES][TILE];    /* a tile of an int32 operand, converted */
-    float spread[MAX_LEAVES][8];     /* a scalar operand */
+    float spread[MAX_LEAVES][TILE];  /* a scalar operand where an op needs elements */
+    float value[MAX_LEAVES];         /* a scalar operand */
     const float *base[MAX_LEAVES];   /* a float32 operand's elements */
     const int32_t *ints[MAX_LEAVES]; /* an int32 operand of a cast, NULL for float32 */
-    bool scalar[MAX_LEAVES];
+    bool scalar[MAX_LEAVES], spread_made[MAX_LEAVES];
 } leaf_data;
 
-/* Leaf l's elements [at, at + len): an int32 operand is converted a tile at a time, as
- * fedc_tensor_cast does it: (float)x. */
+/* Leaf l's elements [at, at + len), or its scalar: an int32 operand is converted a tile at a
+ * time, as fedc_tensor_cast does it: (float)x. */
 static operand leaf_tile(leaf_data *d, int l, int64_t at, size_t len) {
-    if (d->scalar[l]) return (operand){d->spread[l], 0};
+    if (d->scalar[l]) return (operand){&d->value[l], true};
     if (d->ints[l]) {
         for (size_t j = 0; j < len; j++)
             d->conv[l][j] = (float)d->ints[l][at + (int64_t)j];
-        return (operand){d->conv[l], 1};
+        return (operand){d->conv[l], false};
     }
-    return (operand){d->base[l] + at, 1};
+    return (operand){d->base[l] + at, false};
 }
 
-/* Runs the program over numel elements into out; vals are the leaves' values (contiguous
- * tensors of numel elements or scalars: float32, or int32 for a cast leaf). An op whose result
- * the next op takes at once runs with it as a pair. */
-static void run_chain(const chain *c, fedc_value *const *vals, int64_t numel, float *out) {
+/* The elements of an operand: a scalar spread over a tile (once per run) when it is not where
+ * the kernels take one in a register. */
+static const float *elements(leaf_data *d, operand o) {
+    if (!o.scalar) return o.p;
+    int l = (int)(o.p - d->value);
+    if (!d->spread_made[l]) {
+        for (int j = 0; j < TILE; j++)
+            d->spread[l][j] = d->value[l];
+        d->spread_made[l] = true;
+    }
+    return d->spread[l];
+}
+
+/* The form of x and y for the kernels; a scalar that does not fit one is spread. */
+static int form_of(leaf_data *d, operand *x, operand *y) {
+    if (x->scalar && !y->scalar) return SV;
+    if (y->scalar && !x->scalar) return VS;
+    if (x->scalar) x->p = elements(d, *x); /* both: a one-element result, or broadcast ones */
+    return y->scalar ? VS : VV;
+}
+
+/* Runs the program over numel elements into out, or adds its result into out when acc; vals
+ * are the leaves' values (contiguous tensors of numel elements or scalars: float32, or int32 for
+ * a cast leaf). An op whose result the next op takes at once runs with it as a pair. */
+static void run_chain(const chain *c, fedc_value *const *vals, int64_t numel, float *out,
+                      bool acc) {
     leaf_data d;
     float tmp[MAX_CODE][TILE]; /* the result of the op at code[k] */
     for (int l = 0; l < c->nleaves; l++) {
         const fedc_tensor *t = &vals[l]->tensor;
+        d.spread_made[l] = false;
         if (c->unused[l]) continue;
         d.scalar[l] = fedc_tensor_numel(t) == 1 && numel != 1;
         d.ints[l] = t->dtype == FEDC_DTYPE_INT32 ? t->data : NULL;
         d.base[l] = d.ints[l] ? NULL : t->data;
-        if (d.scalar[l]) {
-            float x = d.ints[l] ? (float)d.ints[l][0] : d.base[l][0];
-            for (int j = 0; j < 8; j++)
-                d.spread[l][j] = x;
-        }
+        if (d.scalar[l]) d.value[l] = d.ints[l] ? (float)d.ints[l][0] : d.base[l][0];
     }
     const int last = c->ncode - 1;
     for (int64_t at = 0; at < numel; at += TILE) {
@@ -217,27 +261,28 @@ static void run_chain(const chain *c, fedc_value *const *vals, int64_t numel, fl
             }
             fedc_binary_op o1 = (fedc_binary_op)(-code - 1);
             operand y = stack[--sp], x = stack[--sp];
+            int form = form_of(&d, &x, &y);
+            float *dst;
             if (k + 1 <= last && c->code[k + 1] < 0) {
                 /* the next op takes this result as its y: z o2 (x o1 y) */
                 k++;
-                operand z = stack[--sp];
-                float *dst = k == last ? out + at : tmp[k];
-                run_pair(o1, (fedc_binary_op)(-c->code[k] - 1), true, len, x.p, x.step, y.p, y.step,
-                         z.p, z.step, dst);
-                stack[sp++] = (operand){dst, 1};
+                const float *z = elements(&d, stack[--sp]);
+                dst = k == last ? out + at : tmp[k];
+                run_pair(o1, (fedc_binary_op)(-c->code[k] - 1), form, true, acc && k == last, len,
+                         x.p, y.p, z, dst);
             } else if (k + 2 <= last && c->code[k + 1] >= 0 && c->code[k + 2] < 0) {
                 /* the next op takes this result as its x and a leaf as its y: (x o1 y) o2 z */
-                operand z = leaf_tile(&d, c->code[k + 1], at, len);
+                const float *z = elements(&d, leaf_tile(&d, c->code[k + 1], at, len));
                 k += 2;
-                float *dst = k == last ? out + at : tmp[k];
-                run_pair(o1, (fedc_binary_op)(-c->code[k] - 1), false, len, x.p, x.step, y.p,
-                         y.step, z.p, z.step, dst);
-                stack[sp++] = (operand){dst, 1};
+                dst = k == last ? out + at : tmp[k];
+                run_pair(o1, (fedc_binary_op)(-c->code[k] - 1), form, false, acc && k == last, len,
+                         x.p, y.p, z, dst);
             } else {
-                float *dst = k == last ? out + at : tmp[k];
-                run_op(o1, len, x.p, x.step, y.p, y.step, dst);
-                stack[sp++] = (operand){dst, 1};
+                dst = k == last && !acc ? out + at : tmp[k];
+                run_op(o1, form, len, x.p, y.p, dst);
+                if (k == last && acc) add_tile(len, dst, out + at);
             }
+            stack[sp++] = (operand){dst, false};
         }
     }
 }
@@ -348,6 +393,10 @@ fedc_status fedc__exec_fused_elementwise(fedc__exec *ex, fedc__env *env, const f
                                          bool *done, fedc_value **out) {
     *done = false;
     *out = NULL;
+    /* the running sum this call may add into: only for the mapped function's body itself, and
+     * taken now, so that no call inside the leaves sees it */
+    fedc__fold_into *into = ex->fold_into && ex->fold_into->node == n ? ex->fold_into : NULL;
+    ex->fold_into = NULL;
     chain local;
     const chain *c = find_chain(ex, n, &local);
     if (!c) return FEDC_STATUS_OK;
@@ -359,11 +408,20 @@ fedc_status fedc__exec_fused_elementwise(fedc__exec *ex, fedc__env *env, const f
             st = fedc__exec_eval(ex, env, c->leaves[l], &vals[l]);
     fedc_shape shape;
     if (st >= 0 && operands_fit(c, vals, &shape)) {
-        fedc_value *v = result_value(ex, &shape);
-        if (v) { /* else the usual path reports the lack of memory */
-            run_chain(c, vals, fedc_shape_numel(&shape), v->tensor.data);
-            *out = v;
+        if (into && fedc_shape_equal(&into->acc->tensor.shape, &shape)) {
+            /* the client's result is next in a running sum: add it in as it is computed; the
+             * value returned stands for it and is released unread */
+            run_chain(c, vals, fedc_shape_numel(&shape), into->acc->tensor.data, true);
+            into->done = true;
+            *out = fedc_value_retain(into->acc);
             *done = true;
+        } else {
+            fedc_value *v = result_value(ex, &shape);
+            if (v) { /* else the usual path reports the lack of memory */
+                run_chain(c, vals, fedc_shape_numel(&shape), v->tensor.data, false);
+                *out = v;
+                *done = true;
+            }
         }
     }
     if (st < 0) fedc_ctx_clear(ex->ctx); /* the usual path evaluates it again and reports it */

@@ -48,6 +48,10 @@ typedef struct map_job {
     fedc_ctx **ctxs;     /* one per worker */
     fedc_value **res;    /* [worker][chunk]: the results a worker keeps until its turn */
     fedc_value **spares; /* [worker]: fedc__exec.spare */
+    /* a fold by addition (NULL: another sink): the running sum, and the mapped function's body,
+     * whose fused chain may add a client's result into the sum when the client is next */
+    fedc_value **fold_acc;
+    const fedc_node *fold_node;
     /* clients [0, handed) went to the sink; the owner of the chunk holding `handed` alone
      * advances it (release), the others read it (acquire) to learn that their turn has come */
     atomic_size_t handed;
@@ -120,6 +124,14 @@ static void pass_turn(map_job *j) {
     }
 }
 
+/* Whether a running sum can take a chain's result in place: a float32 tensor that no one else
+ * holds (the condition under which fedc__value_accumulate adds in place). */
+static bool foldable(const fedc_value *acc) {
+    return acc && atomic_load(&acc->refs) == 1 && acc->kind == FEDC_VALUE_TENSOR &&
+           acc->tensor.dtype == FEDC_DTYPE_FLOAT32 && acc->tensor.owned &&
+           acc->tensor.owned == acc->tensor.data && fedc_tensor_is_contiguous(&acc->tensor);
+}
+
 static void map_chunk(void *arg, int64_t q, int worker) {
     map_job *j = arg;
     size_t base = (size_t)q * j->chunk, end = base + j->chunk < j->n ? base + j->chunk : j->n;
@@ -130,9 +142,23 @@ static void map_chunk(void *arg, int64_t q, int worker) {
     size_t from = base; /* the first client of the chunk not yet handed on */
     bool ok = true;
     size_t i = base;
+    fedc__fold_into into = {j->fold_node, NULL, false};
     for (; i < end && ok && i < atomic_load_explicit(&j->stop, memory_order_relaxed); i++) {
+        bool turn = atomic_load_explicit(&j->handed, memory_order_acquire) == from;
+        if (turn && from < i && !(ok = hand_on(j, &wex, res, base, &from, i))) break;
+        /* the client is next in the fold: its chain may add into the sum directly */
+        into.acc = turn && j->fold_acc && foldable(*j->fold_acc) ? *j->fold_acc : NULL;
+        into.done = false;
+        wex.fold_into = into.acc ? &into : NULL;
         fedc_value *r = NULL;
         fedc_status st = j->work(&wex, j->work_user, j->v ? j->v->items[i] : NULL, &r);
+        wex.fold_into = NULL;
+        if (st >= 0 && into.done) { /* r is a placeholder: the client is folded */
+            fedc_value_release(r);
+            from = i + 1;
+            atomic_store_explicit(&j->handed, from, memory_order_release);
+            continue;
+        }
         if (st < 0) {
             fedc__exec_client_error(&wex, j->in, i, st);
             fail_at(j, i, st, wex.ctx);
@@ -160,14 +186,11 @@ static fedc_status apply_work(fedc__exec *ex, void *user, fedc_value *x, fedc_va
     return fedc__exec_apply(ex, user, x, out);
 }
 
-fedc_status fedc__exec_map_clients(fedc__exec *ex, fedc_intrinsic in, fedc_value *fn, fedc_value *v,
-                                   size_t n, fedc__client_sink sink, void *user) {
-    return fedc__exec_work_clients(ex, in, apply_work, fn, v, n, sink, user);
-}
-
-fedc_status fedc__exec_work_clients(fedc__exec *ex, fedc_intrinsic in, fedc__client_work work,
-                                    void *work_user, fedc_value *v, size_t n,
-                                    fedc__client_sink sink, void *user) {
+/* fedc__exec_work_clients; fold_acc as in map_job (NULL: none), fold_node the body of the
+ * mapped function when work is apply_work of a lambda. */
+static fedc_status work_clients(fedc__exec *ex, fedc_intrinsic in, fedc__client_work work,
+                                void *work_user, fedc_value *v, size_t n, fedc__client_sink sink,
+                                void *user, fedc_value **fold_acc, const fedc_node *fold_node) {
     if (n == 0) return FEDC_STATUS_OK;
     int nthreads = fedc_pool_size(ex->opts.pool);
     /* 32 clients per chunk by default: the turn passes (and may wake a worker) once per chunk,
@@ -186,6 +209,8 @@ fedc_status fedc__exec_work_clients(fedc__exec *ex, fedc_intrinsic in, fedc__cli
     j.sink_user = user;
     j.n = n;
     j.chunk = chunk;
+    j.fold_acc = fold_node ? fold_acc : NULL;
+    j.fold_node = fold_node;
     atomic_init(&j.handed, 0);
     atomic_init(&j.stop, n);
     atomic_init(&j.waiters, 0);
@@ -227,6 +252,17 @@ fedc_status fedc__exec_work_clients(fedc__exec *ex, fedc_intrinsic in, fedc__cli
     fedc_free(j.res);
     fedc_free(j.spares);
     return st;
+}
+
+fedc_status fedc__exec_work_clients(fedc__exec *ex, fedc_intrinsic in, fedc__client_work work,
+                                    void *work_user, fedc_value *v, size_t n,
+                                    fedc__client_sink sink, void *user) {
+    return work_clients(ex, in, work, work_user, v, n, sink, user, NULL, NULL);
+}
+
+fedc_status fedc__exec_map_clients(fedc__exec *ex, fedc_intrinsic in, fedc_value *fn, fedc_value *v,
+                                   size_t n, fedc__client_sink sink, void *user) {
+    return work_clients(ex, in, apply_work, fn, v, n, sink, user, NULL, NULL);
 }
 
 /* The running fold of a fused aggregation: the reference executor's order, acc = m0, then
@@ -360,8 +396,14 @@ fedc_status fedc__exec_fused_aggregate(fedc__exec *ex, fedc__env *env, const fed
     if (st < 0 || !streams) return st;
     fedc_value *v = arg->items[1];
     size_t nclients = v->n;
-    st = fedc__exec_map_clients(ex, FEDC_INTRINSIC_FEDERATED_MAP, arg->items[0], v, nclients,
-                                fold_sink, &f);
+    /* a sum or mean of a lambda's results: its body, when a fused chain, adds into the sum */
+    fedc_value *fn = arg->items[0];
+    const fedc_node *body = f.op == FEDC_BINARY_OP_ADD && fn->kind == FEDC_VALUE_FUNCTION &&
+                                    fn->lambda->kind == FEDC_NODE_LAMBDA && fn->lambda->n == 1
+                                ? fn->lambda->a[0]
+                                : NULL;
+    st = work_clients(ex, FEDC_INTRINSIC_FEDERATED_MAP, apply_work, fn, v, nclients, fold_sink, &f,
+                      &f.acc, body);
     fedc_value_release(arg);
     if (st >= 0 && agg->intrinsic == FEDC_INTRINSIC_FEDERATED_MEAN) {
         fedc_value *m;

@@ -19,12 +19,14 @@ fedc_status fedc__tensor_alloc_output(fedc_ctx *ctx, fedc_tensor *out, fedc_dtyp
 
 /* acc[j] += b[j] over n float32s: the tensor layer's add, element for element (one IEEE
  * addition each), without its checks and stride logic, for the running sum of a fold that runs
- * once per client. Blocks of 8 with restrict pointers vectorize at -O2. */
-static void add_f32(float *restrict acc, const float *restrict b, int64_t n) {
+ * once per client. Blocks of 8 with restrict pointers vectorize at -O2; unrolled, a block is two
+ * vector operations with no loop of its own (as a loop it ran at half the speed). Not inlined:
+ * inlined, its restrict pointers no longer let the compiler vectorize a block. */
+static __attribute__((noinline)) void add_f32(float *restrict acc, const float *restrict b,
+                                              int64_t n) {
     int64_t j = 0;
     for (; j + 8 <= n; j += 8)
-        for (int k = 0; k < 8; k++)
-            acc[j + k] = acc[j + k] + b[j + k];
+        _Pragma("GCC unroll 8") for (int64_t k = j; k < j + 8; k++) acc[k] = acc[k] + b[k];
     for (; j < n; j++)
         acc[j] = acc[j] + b[j];
 }
