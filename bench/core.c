@@ -3,7 +3,8 @@
  * number of clients grows.
  *
  *   make bench && build/bench/core [--clients N] [--runs R] [--width W] [--window K]
- *   build/bench/core --executor-only T [--native]   only the executor on T threads (profiling)
+ *   build/bench/core --executor-only T [--native | --native-uninit]
+ *       only the executor on T threads (for a profiler)
  *
  * The computation: client i holds one int32, its index; its work builds a float32[W] update
  * u = i * a + b (a and b are constant vectors of the module) and the server takes the mean:
@@ -13,9 +14,12 @@
  * so the clients' inputs are 4 bytes each and the 4W-byte updates exist only inside the
  * executor. The plain loop computes u for each client in index order and adds it to the running
  * sum as the executor does (acc = u_0, then acc + u_i), then divides in double and rounds once;
- * its result must equal the executor's bit for bit, and the program says so. Timings are
- * medians of R runs (5), wall clock and CPU seconds; the loop runs on one thread, the executor
- * on a pool of 1 and of 2 threads.
+ * its result must equal the executor's bit for bit, and the program says so. The work comes in
+ * three forms: builtins the executor interprets, a native C function whose result comes from
+ * fedc_tensor_alloc (zero-filled), and the same native writing into uninitialized memory.
+ * Timings are medians of R runs (5) after one untimed run, wall clock and CPU seconds, with the
+ * range of each run's ratio to the loop of the same run; the loop runs on one thread, the
+ * executor on a pool of 1 and of 2 threads. The machine's load averages are printed with them.
  *
  * Memory: for each client count a fresh process (this program run with --memory N) builds the
  * input, then runs the computation on 2 threads once, reporting the peak of the library's live
@@ -48,18 +52,26 @@ typedef struct affine_coefs {
     const float *a, *b;
 } affine_coefs;
 
-static fedc_status affine_native(fedc_ctx *ctx, void *user, const uint8_t *blob, size_t blob_size,
-                                 fedc_value *arg, fedc_value **out) {
-    (void)blob;
-    (void)blob_size;
-    const affine_coefs *c = user;
+/* Aligned, as the loop below, so that its speed does not depend on where the linker puts it. */
+static __attribute__((noinline, aligned(64))) fedc_status
+affine(fedc_ctx *ctx, const affine_coefs *c, bool zeroed, fedc_value *arg, fedc_value **out) {
     const fedc_tensor *t = arg ? fedc_value_get_tensor(arg) : NULL;
     if (!t || t->dtype != FEDC_DTYPE_INT32 || fedc_tensor_numel(t) != 1)
         return fedc_ctx_errorf(ctx, FEDC_STATUS_TYPE, "affine expects an int32 scalar");
     float s = (float)*(const int32_t *)t->data;
     fedc_shape shape = FEDC_SHAPE(c->width);
     fedc_tensor u;
-    fedc_status st = fedc_tensor_alloc(ctx, &u, FEDC_DTYPE_FLOAT32, &shape);
+    fedc_status st = FEDC_STATUS_OK;
+    if (zeroed) {
+        st = fedc_tensor_alloc(ctx, &u, FEDC_DTYPE_FLOAT32, &shape);
+    } else {
+        /* every element is written below: an owned tensor on fedc_malloc'd memory, which
+         * fedc_tensor_free (and so the value) gives back with fedc_free */
+        void *p = fedc_malloc((size_t)c->width * sizeof(float));
+        if (!p) return fedc_ctx_errorf(ctx, FEDC_STATUS_OUT_OF_MEMORY, "affine: no memory");
+        u = fedc_tensor_view(FEDC_DTYPE_FLOAT32, &shape, p);
+        u.owned = p;
+    }
     if (st < 0) return st;
     /* locals, so the compiler knows the stores cannot move a, b or width and vectorizes */
     float *pu = u.data;
@@ -68,6 +80,23 @@ static fedc_status affine_native(fedc_ctx *ctx, void *user, const uint8_t *blob,
         pu[j] = s * a[j] + b[j];
     if ((st = fedc_value_tensor_take(ctx, &u, out)) < 0) fedc_tensor_free(&u);
     return st;
+}
+
+/* The native as one would write it first: its result from fedc_tensor_alloc, zero-filled. */
+static fedc_status affine_native(fedc_ctx *ctx, void *user, const uint8_t *blob, size_t blob_size,
+                                 fedc_value *arg, fedc_value **out) {
+    (void)blob;
+    (void)blob_size;
+    return affine(ctx, user, true, arg, out);
+}
+
+/* The same without the zero fill, which the loop does not pay either (a third pass of stores
+ * over the 4 KB result). */
+static fedc_status affine_native_uninit(fedc_ctx *ctx, void *user, const uint8_t *blob,
+                                        size_t blob_size, fedc_value *arg, fedc_value **out) {
+    (void)blob;
+    (void)blob_size;
+    return affine(ctx, user, false, arg, out);
 }
 
 static affine_coefs g_coefs; /* a and b, shared by the module's literals, the native, the loop */
@@ -126,8 +155,11 @@ static fedc_comp *build_comp(fedc_ctx *ctx, int width) {
         fedc_type_function(ar, i32, fedc_type_tensor(ar, FEDC_DTYPE_FLOAT32, 1, dims));
     if (fedc_comp_define(ctx, c, "work_native",
                          fedc_node_native(c, "affine", native_type, NULL, 0)) ||
+        fedc_comp_define(ctx, c, "work_native_uninit",
+                         fedc_node_native(c, "affine_uninit", native_type, NULL, 0)) ||
         fedc_comp_define(ctx, c, "main", mean_of_map(c, "work", ids)) ||
-        fedc_comp_define(ctx, c, "main_native", mean_of_map(c, "work_native", ids)))
+        fedc_comp_define(ctx, c, "main_native", mean_of_map(c, "work_native", ids)) ||
+        fedc_comp_define(ctx, c, "main_native_uninit", mean_of_map(c, "work_native_uninit", ids)))
         die(ctx, "main");
     if (fedc_comp_check(ctx, c)) die(ctx, "check");
     return c;
@@ -153,9 +185,12 @@ static fedc_value *build_ids(fedc_ctx *ctx, int n) {
 }
 
 /* The same arithmetic as the computation, in one loop: float32 products and sums in client
- * order, the mean divided in double and rounded once (as the executor's divide). */
-static void plain_loop(int n, int width, const float *a, const float *b, float *acc, float *u,
-                       float *mean) {
+ * order, the mean divided in double and rounded once (as the executor's divide). Not inlined
+ * and aligned to 64 bytes: inlined into main, it ran at 0.016 or 0.022 s from one build to the
+ * next (main moved with the size of the library's cold code before it, and the loop with it),
+ * which moved every ratio by a third; aligned, it runs at the faster speed in every build. */
+static __attribute__((noinline, aligned(64))) void
+plain_loop(int n, int width, const float *a, const float *b, float *acc, float *u, float *mean) {
     for (int i = 0; i < n; i++) {
         float s = (float)i;
         for (int j = 0; j < width; j++)
@@ -171,20 +206,31 @@ static void plain_loop(int n, int width, const float *a, const float *b, float *
 }
 
 static double cpu_s(void) { return bench_clock_s(CLOCK_PROCESS_CPUTIME_ID); }
+
+/* The first three fields of /proc/loadavg, or "unknown". */
+static void bench_loadavg(char *buf, size_t size) {
+    snprintf(buf, size, "unknown");
+    FILE *f = fopen("/proc/loadavg", "r");
+    double l1, l5, l15;
+    if (f && fscanf(f, "%lf %lf %lf", &l1, &l5, &l15) == 3)
+        snprintf(buf, size, "%.2f, %.2f, %.2f", l1, l5, l15);
+    if (f) fclose(f);
+}
 static double wall_s(void) { return bench_clock_s(CLOCK_MONOTONIC); }
 
 /* Runs main once on `pool` (NULL: the reference executor); the result's member tensor. */
 static size_t g_window; /* --window: clients per window, 0 the executor's default */
-static const char *g_only_name = "main"; /* --executor-only's definition (--native) */
+static const char *g_only_name = "main"; /* --executor-only's definition (--native...) */
 
 static fedc_value *run_once(fedc_ctx *ctx, fedc_comp *c, const char *name, fedc_value *ids,
                             fedc_pool *pool) {
-    fedc_native native = {"affine", affine_native, &g_coefs};
+    fedc_native natives[2] = {{"affine", affine_native, &g_coefs},
+                              {"affine_uninit", affine_native_uninit, &g_coefs}};
     fedc_exec_opts o = fedc_exec_opts_default();
     o.pool = pool;
     o.window = g_window;
-    o.natives = &native;
-    o.nnatives = 1;
+    o.natives = natives;
+    o.nnatives = 2;
     fedc_value *r;
     if (fedc_exec_run(ctx, c, name, ids, &o, &r)) die(ctx, "run");
     return r;
@@ -311,10 +357,12 @@ int main(int argc, char **argv) {
             only = atoi(argv[++k]);
         else if (strcmp(argv[k], "--native") == 0)
             g_only_name = "main_native";
+        else if (strcmp(argv[k], "--native-uninit") == 0)
+            g_only_name = "main_native_uninit";
         else {
             fprintf(stderr,
                     "usage: %s [--clients N] [--runs R] [--width W] [--window K] "
-                    "[--executor-only THREADS [--native]]\n",
+                    "[--executor-only THREADS [--native | --native-uninit]]\n",
                     argv[0]);
             return 2;
         }
@@ -345,38 +393,58 @@ int main(int argc, char **argv) {
     for (int t = 0; t < 2; t++)
         if (fedc_pool_create(ctx, t + 1, &pools[t])) die(ctx, "pool");
 
-    /* row 0 the loop; rows 1 + 2 * k + t: definition k (builtins, native) on t + 1 threads */
-    static const char *const defs[2] = {"main", "main_native"};
-    enum { ROWS = 5 };
-    double wall[ROWS][99], cpu_t[ROWS][99];
+    /* row 0 the loop; rows 1 + 2 * k + t: definition k (builtins, native, native without the
+     * zero fill) on t + 1 threads */
+    static const char *const defs[3] = {"main", "main_native", "main_native_uninit"};
+    static const char *const forms[3] = {"builtin", "native", "native uninit."};
+    enum { ROWS = 7 };
+    double wall[ROWS][99], cpu_t[ROWS][99], ratio[ROWS][99];
     bool same = true;
-    for (int r = 0; r < runs; r++) { /* interleaved, so drift of the machine hits all alike */
+    char load0[64], load1[64];
+    bench_loadavg(load0, sizeof load0);
+    /* r = -1 warms up, untimed: first touches of memory, and OpenBLAS's threads, which spin
+     * for a while after the program starts, off the timings */
+    for (int r = -1; r < runs; r++) { /* interleaved, so drift of the machine hits all alike */
         double w0 = wall_s(), c0 = cpu_s();
         plain_loop(n, width, a, b, acc, u, mean);
-        wall[0][r] = wall_s() - w0;
-        cpu_t[0][r] = cpu_s() - c0;
+        double w_loop = wall_s() - w0, c_loop = cpu_s() - c0;
+        if (r >= 0) {
+            wall[0][r] = w_loop;
+            cpu_t[0][r] = c_loop;
+        }
         for (int row = 1; row < ROWS; row++) {
             w0 = wall_s();
             c0 = cpu_s();
             fedc_value *res = run_once(ctx, c, defs[(row - 1) / 2], ids, pools[(row - 1) % 2]);
-            wall[row][r] = wall_s() - w0;
-            cpu_t[row][r] = cpu_s() - c0;
+            if (r >= 0) {
+                wall[row][r] = wall_s() - w0;
+                cpu_t[row][r] = cpu_s() - c0;
+                ratio[row][r] = wall[row][r] / w_loop; /* against the loop of the same run */
+            }
             const fedc_tensor *m = fedc_value_get_tensor(fedc_value_item(res, 0));
             same = same && m && memcmp(m->data, mean, (size_t)width * sizeof *mean) == 0;
             fedc_value_release(res);
         }
     }
+    bench_loadavg(load1, sizeof load1);
     double loop_wall = bench_median(wall[0], runs);
-    printf("%-36s %8s %8s %10s %12s\n", "", "wall s", "cpu s", "us/client", "wall / loop");
-    printf("%-36s %8.3f %8.3f %10.2f %12s\n", "plain C loop (1 thread)", loop_wall,
+    printf("load average (1, 5, 15 min) at the start: %s, at the end: %s\n\n", load0, load1);
+    printf("%-44s %8s %8s %10s %12s %14s\n", "", "wall s", "cpu s", "us/client", "wall / loop",
+           "per run: range");
+    printf("%-44s %8.3f %8.3f %10.2f %12s\n", "plain C loop (1 thread)", loop_wall,
            bench_median(cpu_t[0], runs), 1e6 * loop_wall / n, "1.00");
     for (int row = 1; row < ROWS; row++) {
         double w = bench_median(wall[row], runs);
         char label[64];
-        snprintf(label, sizeof label, "executor, %s work, %d thread%s",
-                 row <= 2 ? "builtin" : "native", (row - 1) % 2 + 1, row % 2 ? "" : "s");
-        printf("%-36s %8.3f %8.3f %10.2f %12.2f\n", label, w, bench_median(cpu_t[row], runs),
-               1e6 * w / n, w / loop_wall);
+        snprintf(label, sizeof label, "executor, %s work, %d thread%s", forms[(row - 1) / 2],
+                 (row - 1) % 2 + 1, row % 2 ? "" : "s");
+        double lo = ratio[row][0], hi = ratio[row][0];
+        for (int r = 1; r < runs; r++) {
+            lo = ratio[row][r] < lo ? ratio[row][r] : lo;
+            hi = ratio[row][r] > hi ? ratio[row][r] : hi;
+        }
+        printf("%-44s %8.3f %8.3f %10.2f %12.2f %7.2f-%.2f\n", label, w,
+               bench_median(cpu_t[row], runs), 1e6 * w / n, w / loop_wall, lo, hi);
     }
     printf("\nevery executor result bit-identical to the loop's: %s\n", same ? "yes" : "NO");
 

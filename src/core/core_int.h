@@ -230,7 +230,31 @@ typedef struct fedc__exec {
     /* Results of aggregations already computed while a let-bound federated_map streamed
      * (exec_stream.c), found by their call node when evaluation reaches them; NULL: none. */
     struct fedc__fused *fused;
+    /* Chains of elementwise arithmetic compiled by call node (exec_fuse.c; NULL: compiled at
+     * each call), made at the run's start and freed at its end. */
+    struct fedc__chain_slot *chains;
+    /* Inside a threaded map, the worker's spare result: a float32 tensor value that the fold
+     * is done with, whose memory the worker's next fused result takes instead of a new
+     * allocation (exec_parallel.c, exec_fuse.c). NULL elsewhere. */
+    fedc_value **spare;
+    /* Inside a threaded map folded by a sum or mean, for a client whose result is next in the
+     * fold: the running sum that the chain at the mapped function's body may add its result
+     * into as it computes it (exec_fuse.c); NULL elsewhere. */
+    struct fedc__fold_into *fold_into;
 } fedc__exec;
+
+/* A running float32 sum `acc` (held by no one else) and the node whose fused result may be
+ * added into it; `done` is set when it was, and the node's value is then a placeholder. */
+typedef struct fedc__fold_into {
+    const fedc_node *node;
+    fedc_value *acc;
+    bool done;
+} fedc__fold_into;
+
+/* The compiled chains of a run (NULL when out of memory: then chains compile at each call), and
+ * their release (exec_fuse.c). */
+struct fedc__chain_slot *fedc__exec_chains_new(void);
+void fedc__exec_chains_free(struct fedc__chain_slot *chains);
 
 /* A slot of the literal cache, an open-addressed table keyed by node: `node` is claimed by
  * compare-and-swap, then `value` published; a reader that finds the node without its value yet
@@ -256,6 +280,11 @@ typedef struct fedc__fused {
 } fedc__fused;
 
 fedc_status fedc__exec_eval(fedc__exec *ex, fedc__env *env, const fedc_node *n, fedc_value **out);
+/* n's value, borrowed, when it needs no evaluation: a name bound in env (which holds it), or a
+ * definition or literal that the run's caches hold already; NULL otherwise (evaluate n). No
+ * reference is taken: the value lives as long as env and the run do, and the threaded
+ * executor's workers do not contend for the count of a constant that all of them read. */
+fedc_value *fedc__exec_peek(fedc__exec *ex, fedc__env *env, const fedc_node *n);
 /* Calls a function value on arg (arg may be NULL). */
 fedc_status fedc__exec_apply(fedc__exec *ex, fedc_value *fn, fedc_value *arg, fedc_value **out);
 /* sequence_map(fn, seq) as a lazy sequence that maps elements as they are read. */
@@ -273,9 +302,11 @@ fedc_status fedc__exec_client_error(fedc__exec *ex, fedc_intrinsic in, size_t i,
 typedef fedc_status (*fedc__client_sink)(fedc__exec *ex, void *user, size_t i, fedc_value *r);
 
 /* Applies fn to member i of the per-client value v (v NULL: calls fn with no argument, as
- * federated_eval) for i in [0, n), on ex->opts.pool a window at a time, handing the results to
- * sink in index order. A client that fails stops the run: the
- * lowest failing index of its window is reported, prefixed by fedc__exec_client_error. */
+ * federated_eval) for i in [0, n), on ex->opts.pool in chunks of consecutive clients (a window
+ * of ex->opts.window clients split among the workers, so at most a window of results is held),
+ * handing the results to sink in index order on the thread that computed them. A client that
+ * fails stops the run: the lowest failing index is reported, prefixed by
+ * fedc__exec_client_error. */
 fedc_status fedc__exec_map_clients(fedc__exec *ex, fedc_intrinsic in, fedc_value *fn, fedc_value *v,
                                    size_t n, fedc__client_sink sink, void *user);
 

@@ -19,8 +19,19 @@ static fedc_status kind_error(fedc__exec *ex, const fedc_node *n, const char *wa
                              kinds[got->kind]);
 }
 
+/* Whether two names are equal, compared here rather than by a call to strcmp: names are short
+ * and most differ at their first character (a client's work looks up its names once per
+ * client). */
+static inline bool same_name(const char *a, const char *b) {
+    while (*a && *a == *b)
+        a++, b++;
+    return *a == *b;
+}
+
 static const fedc_def *find_def(const fedc_comp *comp, const char *name) {
-    return fedc_comp_lookup(comp, name);
+    for (size_t i = 0; i < comp->ndefs; i++)
+        if (same_name(comp->defs[i].name, name)) return &comp->defs[i];
+    return NULL;
 }
 
 /* The value of definition d: from the run's cache when d is a constant (a literal, or a lambda,
@@ -84,6 +95,25 @@ fedc_status fedc__exec_apply(fedc__exec *ex, fedc_value *fn, fedc_value *arg, fe
     fedc_status st = fedc__exec_eval(ex, env, l->a[0], out);
     fedc__env_release(env);
     return st;
+}
+
+fedc_value *fedc__exec_peek(fedc__exec *ex, fedc__env *env, const fedc_node *n) {
+    if (n->kind == FEDC_NODE_REFERENCE) {
+        for (fedc__env *e = env; e; e = e->up)
+            if (same_name(e->name, n->name)) return e->value;
+        const fedc_def *d = ex->def_cache ? find_def(ex->comp, n->name) : NULL;
+        return d ? atomic_load(&ex->def_cache[d - ex->comp->defs]) : NULL;
+    }
+    if (n->kind == FEDC_NODE_LITERAL && ex->literals) {
+        uint64_t h = (uint64_t)(uintptr_t)n * UINT64_C(0x9E3779B97F4A7C15);
+        for (size_t probe = 0; probe < FEDC__LITERAL_SLOTS; probe++) {
+            fedc__literal_slot *s = &ex->literals[((h >> 58) + probe) & (FEDC__LITERAL_SLOTS - 1)];
+            const fedc_node *key = atomic_load(&s->node);
+            if (key == n) return atomic_load(&s->value);
+            if (!key) break;
+        }
+    }
+    return NULL;
 }
 
 /* A literal's value: from the run's cache when it has one (values are immutable, so one value
@@ -215,7 +245,7 @@ fedc_status fedc__exec_eval(fedc__exec *ex, fedc__env *env, const fedc_node *n, 
     switch (n->kind) {
     case FEDC_NODE_REFERENCE: {
         for (fedc__env *e = env; e; e = e->up)
-            if (strcmp(e->name, n->name) == 0) {
+            if (same_name(e->name, n->name)) {
                 *out = fedc_value_retain(e->value);
                 return FEDC_STATUS_OK;
             }
@@ -373,11 +403,13 @@ fedc_status fedc_exec_run(fedc_ctx *ctx, const fedc_comp *comp, const char *name
     if (!d->node->type)
         return fedc_ctx_errorf(ctx, FEDC_STATUS_INVALID_ARGUMENT,
                                "'%s' is not checked (call fedc_comp_check first)", name);
-    fedc__exec ex = {ctx, comp, opts ? *opts : fedc_exec_opts_default(), NULL, NULL, NULL};
+    fedc__exec ex = {ctx,  comp, opts ? *opts : fedc_exec_opts_default(), NULL, NULL, NULL, NULL,
+                     NULL, NULL};
     if (ex.opts.num_clients <= 0) ex.opts.num_clients = count_clients(arg);
     /* without memory for the cache the run just evaluates constants each time */
     ex.def_cache = fedc_calloc(comp->ndefs ? comp->ndefs : 1, sizeof *ex.def_cache);
     ex.literals = fedc_calloc(FEDC__LITERAL_SLOTS, sizeof *ex.literals);
+    if (ex.opts.pool) ex.chains = fedc__exec_chains_new(); /* only the threaded executor fuses */
     fedc_status st = run_def(&ex, d, arg, out);
     for (size_t i = 0; ex.def_cache && i < comp->ndefs; i++)
         fedc_value_release(atomic_load(&ex.def_cache[i]));
@@ -385,5 +417,6 @@ fedc_status fedc_exec_run(fedc_ctx *ctx, const fedc_comp *comp, const char *name
     for (size_t i = 0; ex.literals && i < FEDC__LITERAL_SLOTS; i++)
         fedc_value_release(atomic_load(&ex.literals[i].value));
     fedc_free(ex.literals);
+    fedc__exec_chains_free(ex.chains);
     return st;
 }

@@ -1,15 +1,10 @@
 /* exec_parallel.c — the threaded executor's part: federated_map over clients on a fedc_pool,
- * window by window, and aggregations that fold a map's results as they stream.
+ * and aggregations that fold a map's results as they stream.
  *
- * Determinism: workers write results by client index; results are handed on (stored or folded)
- * strictly in index order on the calling thread, so the arithmetic is the reference executor's,
- * bit for bit, for any number of threads. It must never fold in completion order, never share a
- * fedc_ctx between threads, and never hold more than one window of results.
- *
- * Results are handed on as soon as every client before them is done, by whichever worker
- * finishes the missing one (one at a time, under the window's lock), so a client's update is
- * folded while it is still in that worker's cache and its memory is free for the next client;
- * what a failure leaves unfolded the calling thread hands on (or releases) after the window.
+ * Determinism: results are handed on (stored or folded) strictly in client-index order, so the
+ * arithmetic is the reference executor's, bit for bit, for any number of threads. It must never
+ * fold in completion order, never share a fedc_ctx between threads, and never hold more than a
+ * window of results (a chunk per worker).
  */
 #include <pthread.h>
 #include <string.h>
@@ -31,6 +26,15 @@ fedc_status fedc__store_result(fedc__exec *ex, void *user, size_t i, fedc_value 
     return FEDC_STATUS_OK;
 }
 
+/* Clients are dealt to workers in chunks of consecutive indices, and a chunk's results are
+ * folded by the worker that computed them: the running sum (a 4 KB update in the bench) moves
+ * between cores once per chunk, not once per client, and each update is read back from the
+ * cache that wrote it. The chunk holding client `handed` is the only one whose owner may hand
+ * on; its owner hands on each result as soon as it is computed, and when it has handed on the
+ * chunk's last client it passes the turn (the store of `handed`) to the owner of the next chunk,
+ * which has meanwhile kept its results and hands them on in order once the turn comes. A worker
+ * that has computed its chunk before its turn waits for it, so at most one chunk of results per
+ * worker is held. */
 typedef struct map_job {
     fedc__exec *ex;
     fedc_intrinsic in;
@@ -39,65 +43,148 @@ typedef struct map_job {
     fedc_value *v;
     fedc__client_sink sink;
     void *sink_user;
-    size_t base;         /* the window's first client */
-    size_t m;            /* clients in the window */
+    size_t n;
+    size_t chunk;        /* clients per chunk */
     fedc_ctx **ctxs;     /* one per worker */
-    fedc_value **res;    /* [window] */
-    fedc_status *status; /* [window] */
-    bool *ready;         /* [window]: the client finished (res, status set); under lock */
-    char **msg;          /* [window]: the failing clients' messages */
-    /* In-order hand-off within the window: clients [0, handed) went to the sink. `handing` is
-     * set while one worker runs the sink, so the sink never runs on two threads at once. A
-     * failing sink sets sink_status and its message, and nothing more is handed on. */
+    fedc_value **res;    /* [worker][chunk]: the results a worker keeps until its turn */
+    fedc_value **spares; /* [worker]: fedc__exec.spare */
+    /* a fold by addition (NULL: another sink): the running sum, and the mapped function's body,
+     * whose fused chain may add a client's result into the sum when the client is next */
+    fedc_value **fold_acc;
+    const fedc_node *fold_node;
+    /* clients [0, handed) went to the sink; the owner of the chunk holding `handed` alone
+     * advances it (release), the others read it (acquire) to learn that their turn has come */
+    atomic_size_t handed;
+    /* the lowest client that failed, in its work or in the sink (n: none): clients above it are
+     * not run and nothing is handed on beyond it; lowered under `lock` */
+    atomic_size_t stop;
+    atomic_int waiters; /* workers blocked on `turn` */
     pthread_mutex_t lock;
-    bool serial; /* a pool of one thread: every client runs on the calling thread, no lock */
-    size_t handed;
-    bool handing;
-    fedc_status sink_status;
-    char *sink_msg;
+    pthread_cond_t turn; /* `handed` reached a waiting chunk, or `stop` fell */
+    fedc_status fail_status;
+    char *fail_msg; /* the lowest failure's message (NULL: no memory for it) */
 } map_job;
 
-/* Hands results to the sink in index order from j->handed while they are ready and succeeded;
- * called with j->lock held by a worker that has just finished a client, on its own executor. */
-static void hand_on(map_job *j, fedc__exec *wex) {
-    if (j->handing) return; /* the worker handing on now will see this client ready */
-    j->handing = true;
-    while (j->sink_status >= 0 && j->handed < j->m && j->ready[j->handed] &&
-           j->status[j->handed] >= 0) {
-        size_t k = j->handed++;
-        fedc_value *r = j->res[k];
-        j->res[k] = NULL;
-        if (!j->serial) pthread_mutex_unlock(&j->lock);
-        fedc_status st = j->sink(wex, j->sink_user, j->base + k, r); /* takes the reference */
-        char *msg = st < 0 ? fedc_strdup(fedc_ctx_message(wex->ctx)) : NULL;
-        if (!j->serial) pthread_mutex_lock(&j->lock);
-        if (st < 0) {
-            j->sink_status = st;
-            j->sink_msg = msg;
-        }
+/* Records a failure at client i (message from ctx) if it is the lowest so far, and wakes the
+ * waiting workers, whose turn may now never come. */
+static void fail_at(map_job *j, size_t i, fedc_status st, fedc_ctx *ctx) {
+    char *msg = fedc_strdup(fedc_ctx_message(ctx));
+    pthread_mutex_lock(&j->lock);
+    if (i < atomic_load(&j->stop)) {
+        atomic_store(&j->stop, i);
+        j->fail_status = st;
+        fedc_free(j->fail_msg);
+        j->fail_msg = msg;
+        msg = NULL;
     }
-    j->handing = false;
+    pthread_cond_broadcast(&j->turn);
+    pthread_mutex_unlock(&j->lock);
+    fedc_free(msg);
 }
 
-static void map_one(void *arg, int64_t k, int worker) {
+/* Hands results [*from, to) of the chunk starting at `base` on to the sink; the caller's turn
+ * has come (handed == *from). Advances *from past what was handed on. False after a failure. */
+static bool hand_on(map_job *j, fedc__exec *wex, fedc_value **res, size_t base, size_t *from,
+                    size_t to) {
+    while (*from < to) {
+        size_t i = (*from)++;
+        fedc_status st = j->sink(wex, j->sink_user, i, res[i - base]); /* takes the reference */
+        res[i - base] = NULL;
+        if (st < 0) {
+            fail_at(j, i, st, wex->ctx);
+            return false;
+        }
+        atomic_store_explicit(&j->handed, i + 1, memory_order_release);
+    }
+    return true;
+}
+
+/* Blocks until the turn reaches client `at` or a failure below `at` makes it never come;
+ * true when the turn came. */
+static bool wait_turn(map_job *j, size_t at) {
+    /* the turn is usually a few clients away: watch for it a while before sleeping, since a
+     * sleeping worker woke up tens of microseconds late on a busy machine, holding up the turn
+     * it had to pass on (bench/core: 2 threads at half the speed of 1) */
+    for (int spin = 0; spin < 1 << 14; spin++) {
+        if (atomic_load_explicit(&j->handed, memory_order_acquire) == at) return true;
+        if (at >= atomic_load_explicit(&j->stop, memory_order_relaxed)) return false;
+    }
+    pthread_mutex_lock(&j->lock);
+    atomic_fetch_add(&j->waiters, 1);
+    while (atomic_load(&j->handed) != at && at < atomic_load(&j->stop))
+        pthread_cond_wait(&j->turn, &j->lock);
+    atomic_fetch_sub(&j->waiters, 1);
+    pthread_mutex_unlock(&j->lock);
+    return atomic_load_explicit(&j->handed, memory_order_acquire) == at;
+}
+
+/* Wakes the owner of the next chunk if it waits for the turn just passed. Called after the
+ * store of `handed` (sequentially consistent with the waiter's count and its re-check, so
+ * either the waiter sees the new value or this sees the waiter). */
+static void pass_turn(map_job *j) {
+    atomic_thread_fence(memory_order_seq_cst);
+    if (atomic_load(&j->waiters) > 0) {
+        pthread_mutex_lock(&j->lock);
+        pthread_cond_broadcast(&j->turn);
+        pthread_mutex_unlock(&j->lock);
+    }
+}
+
+/* Whether a running sum can take a chain's result in place: a float32 tensor that no one else
+ * holds (the condition under which fedc__value_accumulate adds in place). */
+static bool foldable(const fedc_value *acc) {
+    return acc && atomic_load(&acc->refs) == 1 && acc->kind == FEDC_VALUE_TENSOR &&
+           acc->tensor.dtype == FEDC_DTYPE_FLOAT32 && acc->tensor.owned &&
+           acc->tensor.owned == acc->tensor.data && fedc_tensor_is_contiguous(&acc->tensor);
+}
+
+static void map_chunk(void *arg, int64_t q, int worker) {
     map_job *j = arg;
-    size_t i = j->base + (size_t)k;
+    size_t base = (size_t)q * j->chunk, end = base + j->chunk < j->n ? base + j->chunk : j->n;
     fedc__exec wex = *j->ex; /* the run's options and constants, the worker's own ctx */
     wex.ctx = j->ctxs[worker];
-    fedc_value *r = NULL;
-    fedc_status st = j->work(&wex, j->work_user, j->v ? j->v->items[i] : NULL, &r);
-    char *msg = NULL;
-    if (st < 0) {
-        fedc__exec_client_error(&wex, j->in, i, st);
-        msg = fedc_strdup(fedc_ctx_message(wex.ctx));
+    wex.spare = &j->spares[worker];
+    fedc_value **res = j->res + (size_t)worker * j->chunk;
+    size_t from = base; /* the first client of the chunk not yet handed on */
+    bool ok = true;
+    size_t i = base;
+    fedc__fold_into into = {j->fold_node, NULL, false};
+    for (; i < end && ok && i < atomic_load_explicit(&j->stop, memory_order_relaxed); i++) {
+        bool turn = atomic_load_explicit(&j->handed, memory_order_acquire) == from;
+        if (turn && from < i && !(ok = hand_on(j, &wex, res, base, &from, i))) break;
+        /* the client is next in the fold: its chain may add into the sum directly */
+        into.acc = turn && j->fold_acc && foldable(*j->fold_acc) ? *j->fold_acc : NULL;
+        into.done = false;
+        wex.fold_into = into.acc ? &into : NULL;
+        fedc_value *r = NULL;
+        fedc_status st = j->work(&wex, j->work_user, j->v ? j->v->items[i] : NULL, &r);
+        wex.fold_into = NULL;
+        if (st >= 0 && into.done) { /* r is a placeholder: the client is folded */
+            fedc_value_release(r);
+            from = i + 1;
+            atomic_store_explicit(&j->handed, from, memory_order_release);
+            continue;
+        }
+        if (st < 0) {
+            fedc__exec_client_error(&wex, j->in, i, st);
+            fail_at(j, i, st, wex.ctx);
+            fedc_value_release(r);
+            ok = false;
+            break;
+        }
+        res[i - base] = r;
+        /* our turn: hand on at once, while the result is in this core's cache */
+        if (atomic_load_explicit(&j->handed, memory_order_acquire) == from)
+            ok = hand_on(j, &wex, res, base, &from, i + 1);
     }
-    if (!j->serial) pthread_mutex_lock(&j->lock);
-    j->res[k] = r;
-    j->status[k] = st;
-    j->msg[k] = msg;
-    j->ready[k] = true;
-    hand_on(j, &wex);
-    if (!j->serial) pthread_mutex_unlock(&j->lock);
+    /* the chunk is computed: hand on what is left when the turn comes */
+    if (ok && i == end && from < end && wait_turn(j, from))
+        ok = hand_on(j, &wex, res, base, &from, end);
+    if (from == end) pass_turn(j);
+    for (size_t k = from; k < i; k++) { /* kept after a failure: never handed on */
+        fedc_value_release(res[k - base]);
+        res[k - base] = NULL;
+    }
 }
 
 /* The plain client work: the mapped function applied to the client's member. */
@@ -105,21 +192,18 @@ static fedc_status apply_work(fedc__exec *ex, void *user, fedc_value *x, fedc_va
     return fedc__exec_apply(ex, user, x, out);
 }
 
-fedc_status fedc__exec_map_clients(fedc__exec *ex, fedc_intrinsic in, fedc_value *fn, fedc_value *v,
-                                   size_t n, fedc__client_sink sink, void *user) {
-    return fedc__exec_work_clients(ex, in, apply_work, fn, v, n, sink, user);
-}
-
-fedc_status fedc__exec_work_clients(fedc__exec *ex, fedc_intrinsic in, fedc__client_work work,
-                                    void *work_user, fedc_value *v, size_t n,
-                                    fedc__client_sink sink, void *user) {
+/* fedc__exec_work_clients; fold_acc as in map_job (NULL: none), fold_node the body of the
+ * mapped function when work is apply_work of a lambda. */
+static fedc_status work_clients(fedc__exec *ex, fedc_intrinsic in, fedc__client_work work,
+                                void *work_user, fedc_value *v, size_t n, fedc__client_sink sink,
+                                void *user, fedc_value **fold_acc, const fedc_node *fold_node) {
+    if (n == 0) return FEDC_STATUS_OK;
     int nthreads = fedc_pool_size(ex->opts.pool);
-    /* each window costs a wake-up and a wait on every worker: with a few microseconds of work
-     * per client, 4 clients per thread spent more time in the hand-off than in the clients
-     * (bench/core: 2 threads slower than 1); 32 per thread amortizes it and still holds only a
-     * few windows' worth of results */
+    /* 32 clients per chunk by default: the turn passes (and may wake a worker) once per chunk,
+     * and at most one chunk of results per worker is held */
     size_t window = ex->opts.window ? ex->opts.window : 32 * (size_t)nthreads;
-    if (window > n) window = n ? n : 1;
+    size_t chunk = window / (size_t)nthreads ? window / (size_t)nthreads : 1;
+    if (chunk > n) chunk = n;
     map_job j;
     memset(&j, 0, sizeof j);
     j.ex = ex;
@@ -129,69 +213,62 @@ fedc_status fedc__exec_work_clients(fedc__exec *ex, fedc_intrinsic in, fedc__cli
     j.v = v;
     j.sink = sink;
     j.sink_user = user;
-    j.serial = nthreads == 1;
+    j.n = n;
+    j.chunk = chunk;
+    j.fold_acc = fold_node ? fold_acc : NULL;
+    j.fold_node = fold_node;
+    atomic_init(&j.handed, 0);
+    atomic_init(&j.stop, n);
+    atomic_init(&j.waiters, 0);
     j.ctxs = fedc_calloc((size_t)nthreads, sizeof *j.ctxs);
-    j.res = fedc_calloc(window, sizeof *j.res);
-    j.status = fedc_calloc(window, sizeof *j.status);
-    j.ready = fedc_calloc(window, sizeof *j.ready);
-    j.msg = fedc_calloc(window, sizeof *j.msg);
-    fedc_status st = j.ctxs && j.res && j.status && j.ready && j.msg
+    j.res = fedc_calloc((size_t)nthreads * chunk, sizeof *j.res);
+    j.spares = fedc_calloc((size_t)nthreads, sizeof *j.spares);
+    fedc_status st = j.ctxs && j.res && j.spares
                          ? FEDC_STATUS_OK
                          : fedc_ctx_errorf(ex->ctx, FEDC_STATUS_OUT_OF_MEMORY,
-                                           "%s: out of memory for a window of %zu clients",
+                                           "%s: out of memory for a window of %zu "
+                                           "clients",
                                            fedc_intrinsic_name(in), window);
-    bool locked = false;
-    if (st >= 0 && pthread_mutex_init(&j.lock, NULL) != 0)
+    int made = 0; /* 1: the lock, 2: and the condition */
+    if (st >= 0 && pthread_mutex_init(&j.lock, NULL) == 0) made++;
+    if (made == 1 && pthread_cond_init(&j.turn, NULL) == 0) made++;
+    if (st >= 0 && made < 2)
         st = fedc_ctx_errorf(ex->ctx, FEDC_STATUS_OUT_OF_MEMORY, "%s: cannot make a lock",
                              fedc_intrinsic_name(in));
-    else
-        locked = st >= 0;
     for (int w = 0; w < nthreads && st >= 0; w++)
         st = fedc_ctx_create(&j.ctxs[w]);
     if (st < 0 && fedc_ctx_status(ex->ctx) >= 0)
         st = fedc_ctx_errorf(ex->ctx, st, "%s: cannot make worker contexts",
                              fedc_intrinsic_name(in));
-    for (size_t base = 0; base < n && st >= 0; base += window) {
-        size_t m = n - base < window ? n - base : window;
-        j.base = base;
-        j.m = m;
-        j.handed = 0;
-        memset(j.res, 0, m * sizeof *j.res);
-        memset(j.status, 0, m * sizeof *j.status);
-        memset(j.ready, 0, m * sizeof *j.ready);
-        fedc_pool_parallel_for(ex->opts.pool, (int64_t)m, map_one, &j);
-        /* the pool has joined its workers: what they wrote is visible here without the lock */
-        if (j.sink_status < 0) {
-            st = fedc_ctx_errorf(ex->ctx, j.sink_status, "%s",
-                                 j.sink_msg ? j.sink_msg : "a client failed (no memory for why)");
-            fedc_free(j.sink_msg);
-            j.sink_msg = NULL;
-        }
-        for (size_t k = 0; k < m; k++) {
-            if (k >= j.handed) { /* not handed on: a client before it failed, or the sink */
-                if (st >= 0 && j.status[k] < 0) /* the lowest failing client of the window */
-                    st = fedc_ctx_errorf(ex->ctx, j.status[k], "%s",
-                                         j.msg[k] ? j.msg[k]
-                                                  : "a client failed (no memory for why)");
-                if (st >= 0)
-                    st = sink(ex, user, base + k, j.res[k]); /* takes the reference */
-                else
-                    fedc_value_release(j.res[k]);
-                j.res[k] = NULL;
-            }
-            fedc_free(j.msg[k]);
-            j.msg[k] = NULL;
-        }
+    if (st >= 0) {
+        fedc_pool_parallel_for(ex->opts.pool, (int64_t)((n + chunk - 1) / chunk), map_chunk, &j);
+        /* the pool has joined its workers: what they wrote is visible here */
+        if (atomic_load(&j.stop) < n)
+            st = fedc_ctx_errorf(ex->ctx, j.fail_status, "%s",
+                                 j.fail_msg ? j.fail_msg : "a client failed (no memory for why)");
     }
-    if (locked) pthread_mutex_destroy(&j.lock);
+    fedc_free(j.fail_msg);
+    if (made >= 2) pthread_cond_destroy(&j.turn);
+    if (made >= 1) pthread_mutex_destroy(&j.lock);
     for (int w = 0; j.ctxs && w < nthreads; w++)
         fedc_ctx_destroy(j.ctxs[w]);
     fedc_free(j.ctxs);
+    for (int w = 0; j.spares && w < nthreads; w++)
+        fedc_value_release(j.spares[w]);
     fedc_free(j.res);
-    fedc_free(j.status);
-    fedc_free(j.ready);
-    fedc_free(j.msg);
+    fedc_free(j.spares);
     return st;
+}
+
+fedc_status fedc__exec_work_clients(fedc__exec *ex, fedc_intrinsic in, fedc__client_work work,
+                                    void *work_user, fedc_value *v, size_t n,
+                                    fedc__client_sink sink, void *user) {
+    return work_clients(ex, in, work, work_user, v, n, sink, user, NULL, NULL);
+}
+
+fedc_status fedc__exec_map_clients(fedc__exec *ex, fedc_intrinsic in, fedc_value *fn, fedc_value *v,
+                                   size_t n, fedc__client_sink sink, void *user) {
+    return work_clients(ex, in, apply_work, fn, v, n, sink, user, NULL, NULL);
 }
 
 /* The running fold of a fused aggregation: the reference executor's order, acc = m0, then
@@ -202,6 +279,19 @@ typedef struct fold_state {
     fedc_value *acc;
 } fold_state;
 
+/* Releases r, a result the fold is done with, or keeps it as the worker's spare when it is a
+ * float32 tensor no one else holds: the worker's next fused result then reuses its memory (a
+ * 4 KB malloc and free per client in the bench). */
+static void recycle(fedc__exec *ex, fedc_value *r) {
+    if (ex->spare && !*ex->spare && atomic_load(&r->refs) == 1 && r->kind == FEDC_VALUE_TENSOR &&
+        r->tensor.dtype == FEDC_DTYPE_FLOAT32 && r->tensor.owned &&
+        r->tensor.owned == r->tensor.data && fedc_tensor_is_contiguous(&r->tensor) && !r->env &&
+        !r->lazy && !r->names && !r->items)
+        *ex->spare = r;
+    else
+        fedc_value_release(r);
+}
+
 static fedc_status fold_sink(fedc__exec *ex, void *user, size_t i, fedc_value *r) {
     fold_state *f = user;
     if (!f->acc) {
@@ -209,7 +299,7 @@ static fedc_status fold_sink(fedc__exec *ex, void *user, size_t i, fedc_value *r
         return FEDC_STATUS_OK;
     }
     fedc_status st = fedc__value_accumulate(ex->ctx, f->op, &f->acc, r);
-    fedc_value_release(r);
+    recycle(ex, r);
     if (st < 0) return fedc__exec_client_error(ex, f->in, i, st);
     return FEDC_STATUS_OK;
 }
@@ -312,8 +402,14 @@ fedc_status fedc__exec_fused_aggregate(fedc__exec *ex, fedc__env *env, const fed
     if (st < 0 || !streams) return st;
     fedc_value *v = arg->items[1];
     size_t nclients = v->n;
-    st = fedc__exec_map_clients(ex, FEDC_INTRINSIC_FEDERATED_MAP, arg->items[0], v, nclients,
-                                fold_sink, &f);
+    /* a sum or mean of a lambda's results: its body, when a fused chain, adds into the sum */
+    fedc_value *fn = arg->items[0];
+    const fedc_node *body = f.op == FEDC_BINARY_OP_ADD && fn->kind == FEDC_VALUE_FUNCTION &&
+                                    fn->lambda->kind == FEDC_NODE_LAMBDA && fn->lambda->n == 1
+                                ? fn->lambda->a[0]
+                                : NULL;
+    st = work_clients(ex, FEDC_INTRINSIC_FEDERATED_MAP, apply_work, fn, v, nclients, fold_sink, &f,
+                      &f.acc, body);
     fedc_value_release(arg);
     if (st >= 0 && agg->intrinsic == FEDC_INTRINSIC_FEDERATED_MEAN) {
         fedc_value *m;

@@ -39,7 +39,7 @@ static fedc_status sm_next(fedc_ctx *ctx, void *iter, fedc_value **out) {
     fedc_status st = fedc__seq_next(ctx, &it->it, &x);
     if (st < 0 || !x) return st;
     /* outlives the run: no caches */
-    fedc__exec ex = {ctx, it->m->comp, it->m->opts, NULL, NULL, NULL};
+    fedc__exec ex = {ctx, it->m->comp, it->m->opts, NULL, NULL, NULL, NULL, NULL, NULL};
     st = fedc__exec_apply(&ex, it->m->fn, x, out);
     fedc_value_release(x);
     if (st < 0) fedc_ctx_prefixf(ctx, "sequence_map: element %zu", it->it.i - 1);

@@ -30,6 +30,11 @@ fedc_value *fedc_value_retain(fedc_value *v) {
 
 void fedc_value_release(fedc_value *v) {
     if (!v || --v->refs > 0) return;
+    if (v->kind == FEDC_VALUE_TENSOR) { /* holds nothing else (a client's result, per client) */
+        fedc_tensor_free(&v->tensor);
+        fedc_free(v);
+        return;
+    }
     for (size_t i = 0; i < v->n; i++) {
         fedc_value_release(v->items[i]);
         if (v->names) fedc_free(v->names[i]);

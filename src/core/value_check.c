@@ -92,9 +92,13 @@ static fedc_status conforms(fedc_ctx *ctx, const fedc_type *t, const fedc_value 
                      v->kind == FEDC_VALUE_FEDERATED ? fedc_placement_name(v->placement) : "-");
             return mismatch(ctx, path, t, found);
         }
-        for (size_t i = 0; i < v->n; i++)
+        for (size_t i = 0; i < v->n; i++) {
+            /* the members are scattered over the heap (100,000 clients: 27 MB): ask for the
+             * ones a few steps ahead so that their misses overlap */
+            if (i + 8 < v->n) __builtin_prefetch(v->items[i + 8]);
             if ((st = conforms(ctx, t->element, v->items[i], path, len, cap, false)) < 0)
                 return with_index(ctx, t->element, v->items[i], path, len, cap, true, i);
+        }
         return FEDC_STATUS_OK;
     case FEDC_TYPE_FUNCTION:
         return v->kind == FEDC_VALUE_FUNCTION ? FEDC_STATUS_OK
