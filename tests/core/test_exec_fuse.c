@@ -86,7 +86,9 @@ TEST(fused_chains_match_the_reference_bitwise) {
         /* casts to float32 read as they are converted: from int32 of the full shape, from an
          * int32 scalar, from float32 */
         "sub(mul(cast(cast(v, 1), 1.0), %.9g), v)",
-        "mul(cast(reduce_sum(cast(v, 1)), 1.0), add(v, %.9g))", "add(cast(v, 2.0), %.9g)"};
+        "mul(cast(reduce_sum(cast(v, 1)), 1.0), add(v, %.9g))", "add(cast(v, 2.0), %.9g)",
+        /* one pair of operations, run without interpretation; a single operation */
+        "add(mul(v, v), v)", "sub(v, mul(v, %.9g))", "div(add(v, 1.0), v)", "mul(v, v)"};
     static const int widths[] = {1, 3, 255, 256, 257, 1000};
     fedc_pool *pools[3];
     make_pools(ctx, pools);
@@ -96,11 +98,12 @@ TEST(fused_chains_match_the_reference_bitwise) {
         for (size_t k = 0; k < sizeof widths / sizeof widths[0]; k++) {
             int d = widths[k];
             snprintf(work, sizeof work, works[w], fedc_rng_normal(&rng) * 100.0);
-            /* the per-client results kept, and their sum folded as the map streams */
+            /* the per-client results kept, and their sum and mean folded as the map streams */
             snprintf(text, sizeof text,
                      "f = (v: float32[%d] -> %s)\n"
                      "main = (x: {float32[%d]}@CLIENTS) -> <federated_map(<f, x>), "
-                     "federated_sum(federated_map(<f, x>))>",
+                     "federated_sum(federated_map(<f, x>)), "
+                     "federated_mean(federated_map(<f, x>))>",
                      d, work, d);
             fedc_value *x = clients(ctx, &rng, 1 + fedc_rng_below(&rng, 8), d);
             expect_identical(ctx, pools, text, x);
