@@ -16,7 +16,7 @@
  * sum as the executor does (acc = u_0, then acc + u_i), then divides in double and rounds once;
  * its result must equal the executor's bit for bit, and the program says so. The work comes in
  * three forms: builtins the executor interprets, a native C function whose result comes from
- * fedc_tensor_alloc (zero-filled), and the same native writing into uninitialized memory.
+ * fedc_tensor_alloc (zero-filled), and the same native with fedc_tensor_alloc_uninit.
  * Timings are medians of R runs (5) after one untimed run, wall clock and CPU seconds, with the
  * range of each run's ratio to the loop of the same run; the loop runs on one thread, the
  * executor on a pool of 1 and of 2 threads. The machine's load averages are printed with them.
@@ -62,16 +62,11 @@ affine(fedc_ctx *ctx, const affine_coefs *c, bool zeroed, fedc_value *arg, fedc_
     fedc_shape shape = FEDC_SHAPE(c->width);
     fedc_tensor u;
     fedc_status st = FEDC_STATUS_OK;
-    if (zeroed) {
+    /* every element is written below, so the zero fill is a wasted pass unless asked for */
+    if (zeroed)
         st = fedc_tensor_alloc(ctx, &u, FEDC_DTYPE_FLOAT32, &shape);
-    } else {
-        /* every element is written below: an owned tensor on fedc_malloc'd memory, which
-         * fedc_tensor_free (and so the value) gives back with fedc_free */
-        void *p = fedc_malloc((size_t)c->width * sizeof(float));
-        if (!p) return fedc_ctx_errorf(ctx, FEDC_STATUS_OUT_OF_MEMORY, "affine: no memory");
-        u = fedc_tensor_view(FEDC_DTYPE_FLOAT32, &shape, p);
-        u.owned = p;
-    }
+    else
+        st = fedc_tensor_alloc_uninit(ctx, &u, FEDC_DTYPE_FLOAT32, &shape);
     if (st < 0) return st;
     /* locals, so the compiler knows the stores cannot move a, b or width and vectorizes */
     float *pu = u.data;

@@ -101,6 +101,12 @@ typedef struct fedc_tensor {
 fedc_status fedc_tensor_alloc(fedc_ctx *ctx, fedc_tensor *out, fedc_dtype dtype,
                               const fedc_shape *shape);
 
+/* As fedc_tensor_alloc, but the contents are left unspecified (no zero fill): for a result the
+ * caller writes whole, such as a native function's output, where the fill would be a wasted pass
+ * over the memory. Errors and ownership as fedc_tensor_alloc. Thread-safe. */
+fedc_status fedc_tensor_alloc_uninit(fedc_ctx *ctx, fedc_tensor *out, fedc_dtype dtype,
+                                     const fedc_shape *shape);
+
 /* Frees the data if the tensor owns it and resets *t to an empty view. NULL is a no-op. */
 void fedc_tensor_free(fedc_tensor *t);
 

@@ -26,8 +26,8 @@ fedc_tensor fedc_tensor_view(fedc_dtype dtype, const fedc_shape *shape, void *da
     return t;
 }
 
-fedc_status fedc_tensor_alloc(fedc_ctx *ctx, fedc_tensor *out, fedc_dtype dtype,
-                              const fedc_shape *shape) {
+static fedc_status alloc(fedc_ctx *ctx, fedc_tensor *out, fedc_dtype dtype,
+                         const fedc_shape *shape, bool zeroed) {
     memset(out, 0, sizeof *out);
     if (fedc_dtype_size(dtype) == 0)
         return fedc_ctx_errorf(ctx, FEDC_STATUS_INVALID_ARGUMENT, "invalid dtype %d", (int)dtype);
@@ -44,7 +44,7 @@ fedc_status fedc_tensor_alloc(fedc_ctx *ctx, fedc_tensor *out, fedc_dtype dtype,
         numel *= shape->dims[i];
     }
     size_t bytes = (size_t)numel * fedc_dtype_size(dtype);
-    void *data = fedc_calloc(1, bytes ? bytes : 1);
+    void *data = zeroed ? fedc_calloc(1, bytes ? bytes : 1) : fedc_malloc(bytes ? bytes : 1);
     if (!data) {
         char s[128];
         fedc_shape_format(shape, s, sizeof s);
@@ -55,6 +55,16 @@ fedc_status fedc_tensor_alloc(fedc_ctx *ctx, fedc_tensor *out, fedc_dtype dtype,
     *out = fedc_tensor_view(dtype, shape, data);
     out->owned = data;
     return FEDC_STATUS_OK;
+}
+
+fedc_status fedc_tensor_alloc(fedc_ctx *ctx, fedc_tensor *out, fedc_dtype dtype,
+                              const fedc_shape *shape) {
+    return alloc(ctx, out, dtype, shape, true);
+}
+
+fedc_status fedc_tensor_alloc_uninit(fedc_ctx *ctx, fedc_tensor *out, fedc_dtype dtype,
+                                     const fedc_shape *shape) {
+    return alloc(ctx, out, dtype, shape, false);
 }
 
 void fedc_tensor_free(fedc_tensor *t) {

@@ -87,6 +87,25 @@ TEST(alloc_is_zeroed_contiguous_and_owned) {
     fedc_tensor_free(NULL);
 }
 
+TEST(alloc_uninit_is_contiguous_owned_and_checked_like_alloc) {
+    fedc_tensor t;
+    fedc_shape shape = FEDC_SHAPE(5, 7);
+    ASSERT_OK(fedc_tensor_alloc_uninit(ctx, &t, FEDC_DTYPE_FLOAT64, &shape));
+    ASSERT_PTR_EQ(t.owned, t.data);
+    ASSERT_EQ(t.strides[0], 7);
+    ASSERT_TRUE(fedc_tensor_is_contiguous(&t));
+    double *d = t.data;
+    for (int64_t i = 0; i < 35; i++) /* writable whole */
+        d[i] = (double)i;
+    ASSERT_EQ(fedc_tensor_get_flat(&t, 34), 34.0);
+    fedc_tensor_free(&t);
+    fedc_shape bad = FEDC_SHAPE(2, -1);
+    ASSERT_STATUS(FEDC_STATUS_INVALID_ARGUMENT,
+                  fedc_tensor_alloc_uninit(ctx, &t, FEDC_DTYPE_FLOAT32, &bad));
+    ASSERT_CONTAINS(fedc_ctx_message(ctx), "dimension 1 is negative");
+    ASSERT_NULL(t.data);
+}
+
 TEST(alloc_scalar_and_empty) {
     fedc_tensor s, e;
     fedc_shape scalar = FEDC_SHAPE0, empty = FEDC_SHAPE(3, 0);
