@@ -200,10 +200,13 @@ static fedc_status work_clients(fedc__exec *ex, fedc_intrinsic in, fedc__client_
     if (n == 0) return FEDC_STATUS_OK;
     int nthreads = fedc_pool_size(ex->opts.pool);
     /* 32 clients per chunk by default: the turn passes (and may wake a worker) once per chunk,
-     * and at most one chunk of results per worker is held */
+     * and at most one chunk of results per worker is held. A round of few clients (learning:
+     * ten clients that train for a while each) gets chunks small enough for every worker to
+     * have several, or the first worker would take them all. */
     size_t window = ex->opts.window ? ex->opts.window : 32 * (size_t)nthreads;
     size_t chunk = window / (size_t)nthreads ? window / (size_t)nthreads : 1;
-    if (chunk > n) chunk = n;
+    size_t balanced = n / (4 * (size_t)nthreads);
+    if (chunk > balanced) chunk = balanced ? balanced : 1;
     map_job j;
     memset(&j, 0, sizeof j);
     j.ex = ex;

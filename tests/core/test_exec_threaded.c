@@ -4,10 +4,12 @@
  * client (index and id) and the intrinsic.
  */
 #include <malloc.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/core_testutil.h"
 #include "fedc/core_data.h"
@@ -606,4 +608,64 @@ TEST(threaded_data_errors_name_the_client_id) {
     fedc_free(ids);
     fedc_value_release(arg);
     fedc_client_data_destroy(cd);
+}
+
+/* A native that takes a while (as a client's training does) and records which thread ran it. */
+typedef struct seen_threads {
+    pthread_mutex_t lock;
+    pthread_t ids[16];
+    int n;
+} seen_threads;
+
+static fedc_status slow_identity(fedc_ctx *ctx, void *user, const uint8_t *blob, size_t blob_size,
+                                 fedc_value *arg, fedc_value **out) {
+    (void)ctx, (void)blob, (void)blob_size;
+    seen_threads *s = user;
+    struct timespec pause = {0, 5 * 1000 * 1000};
+    nanosleep(&pause, NULL);
+    pthread_mutex_lock(&s->lock);
+    bool known = false;
+    for (int i = 0; i < s->n; i++)
+        known |= pthread_equal(s->ids[i], pthread_self()) != 0;
+    if (!known && s->n < 16) s->ids[s->n++] = pthread_self();
+    pthread_mutex_unlock(&s->lock);
+    *out = fedc_value_retain(arg);
+    return FEDC_STATUS_OK;
+}
+
+TEST(a_round_of_few_slow_clients_runs_on_every_thread) {
+    /* ten clients, as a learning round has: each worker must get some, whatever the window */
+    const char *text = "main = (x: {float32}@CLIENTS) -> federated_sum(federated_map(<"
+                       "native(\"slow\": (float32 -> float32)), x>))";
+    fedc_comp *c;
+    ASSERT_OK(fedc_comp_parse(ctx, NULL, text, &c));
+    ASSERT_OK(fedc_comp_check(ctx, c));
+    fedc_value *items[10], *x;
+    for (int i = 0; i < 10; i++) {
+        float v = (float)i;
+        fedc_shape s0 = FEDC_SHAPE0;
+        fedc_tensor t = fedc_tensor_view(FEDC_DTYPE_FLOAT32, &s0, &v);
+        ASSERT_OK(fedc_value_tensor(ctx, &t, &items[i]));
+    }
+    ASSERT_OK(fedc_value_federated(ctx, FEDC_PLACEMENT_CLIENTS, false, 10, items, &x));
+    for (int i = 0; i < 10; i++)
+        fedc_value_release(items[i]);
+    seen_threads seen = {.n = 0};
+    ASSERT_EQ(pthread_mutex_init(&seen.lock, NULL), 0);
+    fedc_native nat = {"slow", slow_identity, &seen};
+    fedc_pool *pool;
+    ASSERT_OK(fedc_pool_create(ctx, 2, &pool));
+    fedc_exec_opts o = fedc_exec_opts_default();
+    o.pool = pool;
+    o.natives = &nat;
+    o.nnatives = 1;
+    fedc_value *r = NULL;
+    ASSERT_OK(fedc_exec_run(ctx, c, "main", x, &o, &r));
+    ASSERT_EQ(fedc_tensor_get_flat(fedc_value_get_tensor(fedc_value_item(r, 0)), 0), 45);
+    ASSERT_EQ(seen.n, 2);
+    pthread_mutex_destroy(&seen.lock);
+    fedc_value_release(r);
+    fedc_value_release(x);
+    fedc_pool_destroy(pool);
+    fedc_comp_destroy(c);
 }
