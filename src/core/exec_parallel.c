@@ -4,10 +4,11 @@
  * Determinism: results are handed on (stored or folded) strictly in client-index order, so the
  * arithmetic is the reference executor's, bit for bit, for any number of threads. It must never
  * fold in completion order, never share a fedc_ctx between threads, and never hold more than a
- * window of results (a chunk per worker).
+ * window of results.
  */
 #include <pthread.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/core_int.h"
 
@@ -26,15 +27,20 @@ fedc_status fedc__store_result(fedc__exec *ex, void *user, size_t i, fedc_value 
     return FEDC_STATUS_OK;
 }
 
-/* Clients are dealt to workers in chunks of consecutive indices, and a chunk's results are
- * folded by the worker that computed them: the running sum (a 4 KB update in the bench) moves
- * between cores once per chunk, not once per client, and each update is read back from the
- * cache that wrote it. The chunk holding client `handed` is the only one whose owner may hand
- * on; its owner hands on each result as soon as it is computed, and when it has handed on the
- * chunk's last client it passes the turn (the store of `handed`) to the owner of the next chunk,
- * which has meanwhile kept its results and hands them on in order once the turn comes. A worker
- * that has computed its chunk before its turn waits for it, so at most one chunk of results per
- * worker is held. */
+/* Clients are dealt to workers in chunks of consecutive indices (any free worker takes the next
+ * chunk), and results are handed on to the sink in client order by whichever worker finds the
+ * next one ready: a worker puts each result into a ring of `window` slots (slot i % window) and
+ * then advances the hand-off as far as results are there. One worker at a time advances (the
+ * `advancing` lock, taken with trylock: a worker that cannot take it leaves its result to the
+ * one that holds it, which looks again after letting go). A worker starts a chunk only when its
+ * clients fit the ring (end <= handed + window), so at most a window of results is held, and a
+ * worker whose clients are done goes on to the next chunk instead of waiting for slower ones
+ * (a round of ten clients of different sizes keeps both cores busy).
+ *
+ * The client at `handed` may skip the ring: its worker sees that it is next and lets its fused
+ * chain add straight into the running sum (fold_into), since nobody else can hand on before it.
+ * The running sum (a 4 KB update in the bench) thus moves between cores only when the worker
+ * that advances changes. */
 typedef struct map_job {
     fedc__exec *ex;
     fedc_intrinsic in;
@@ -44,29 +50,32 @@ typedef struct map_job {
     fedc__client_sink sink;
     void *sink_user;
     size_t n;
-    size_t chunk;        /* clients per chunk */
-    fedc_ctx **ctxs;     /* one per worker */
-    fedc_value **res;    /* [worker][chunk]: the results a worker keeps until its turn */
-    fedc_value **spares; /* [worker]: fedc__exec.spare */
+    size_t chunk;                /* clients per chunk */
+    int64_t first;               /* the loop's index 0 is chunk `first` */
+    size_t window;               /* ring slots, >= chunk */
+    fedc_ctx **ctxs;             /* one per worker */
+    _Atomic(fedc_value *) *ring; /* [window]: results waiting to be handed on */
+    fedc_value **spares;         /* [worker]: fedc__exec.spare */
     /* a fold by addition (NULL: another sink): the running sum, and the mapped function's body,
      * whose fused chain may add a client's result into the sum when the client is next */
     fedc_value **fold_acc;
     const fedc_node *fold_node;
-    /* clients [0, handed) went to the sink; the owner of the chunk holding `handed` alone
-     * advances it (release), the others read it (acquire) to learn that their turn has come */
+    /* clients [0, handed) went to the sink; advanced (release) only by the holder of
+     * `advancing`, or by the worker of client `handed` when it folds that client itself */
     atomic_size_t handed;
     /* the lowest client that failed, in its work or in the sink (n: none): clients above it are
      * not run and nothing is handed on beyond it; lowered under `lock` */
     atomic_size_t stop;
-    atomic_int waiters; /* workers blocked on `turn` */
+    pthread_mutex_t advancing;
+    atomic_int waiters; /* workers blocked on `room` */
     pthread_mutex_t lock;
-    pthread_cond_t turn; /* `handed` reached a waiting chunk, or `stop` fell */
+    pthread_cond_t room; /* `handed` moved (a chunk may now fit the ring), or `stop` fell */
     fedc_status fail_status;
     char *fail_msg; /* the lowest failure's message (NULL: no memory for it) */
 } map_job;
 
 /* Records a failure at client i (message from ctx) if it is the lowest so far, and wakes the
- * waiting workers, whose turn may now never come. */
+ * waiting workers, whose room may now never come. */
 static void fail_at(map_job *j, size_t i, fedc_status st, fedc_ctx *ctx) {
     char *msg = fedc_strdup(fedc_ctx_message(ctx));
     pthread_mutex_lock(&j->lock);
@@ -77,57 +86,73 @@ static void fail_at(map_job *j, size_t i, fedc_status st, fedc_ctx *ctx) {
         j->fail_msg = msg;
         msg = NULL;
     }
-    pthread_cond_broadcast(&j->turn);
+    pthread_cond_broadcast(&j->room);
     pthread_mutex_unlock(&j->lock);
     fedc_free(msg);
 }
 
-/* Hands results [*from, to) of the chunk starting at `base` on to the sink; the caller's turn
- * has come (handed == *from). Advances *from past what was handed on. False after a failure. */
-static bool hand_on(map_job *j, fedc__exec *wex, fedc_value **res, size_t base, size_t *from,
-                    size_t to) {
-    while (*from < to) {
-        size_t i = (*from)++;
-        fedc_status st = j->sink(wex, j->sink_user, i, res[i - base]); /* takes the reference */
-        res[i - base] = NULL;
-        if (st < 0) {
-            fail_at(j, i, st, wex->ctx);
-            return false;
-        }
-        atomic_store_explicit(&j->handed, i + 1, memory_order_release);
-    }
-    return true;
-}
-
-/* Blocks until the turn reaches client `at` or a failure below `at` makes it never come;
- * true when the turn came. */
-static bool wait_turn(map_job *j, size_t at) {
-    /* the turn is usually a few clients away: watch for it a while before sleeping, since a
-     * sleeping worker woke up tens of microseconds late on a busy machine, holding up the turn
-     * it had to pass on (bench/core: 2 threads at half the speed of 1) */
-    for (int spin = 0; spin < 1 << 14; spin++) {
-        if (atomic_load_explicit(&j->handed, memory_order_acquire) == at) return true;
-        if (at >= atomic_load_explicit(&j->stop, memory_order_relaxed)) return false;
-    }
-    pthread_mutex_lock(&j->lock);
-    atomic_fetch_add(&j->waiters, 1);
-    while (atomic_load(&j->handed) != at && at < atomic_load(&j->stop))
-        pthread_cond_wait(&j->turn, &j->lock);
-    atomic_fetch_sub(&j->waiters, 1);
-    pthread_mutex_unlock(&j->lock);
-    return atomic_load_explicit(&j->handed, memory_order_acquire) == at;
-}
-
-/* Wakes the owner of the next chunk if it waits for the turn just passed. Called after the
- * store of `handed` (sequentially consistent with the waiter's count and its re-check, so
- * either the waiter sees the new value or this sees the waiter). */
-static void pass_turn(map_job *j) {
+/* Wakes the workers waiting for room, if any. Called after `handed` moved (sequentially
+ * consistent with a waiter's count and its re-check, so either the waiter sees the new value or
+ * this sees the waiter). */
+static void wake_waiters(map_job *j) {
     atomic_thread_fence(memory_order_seq_cst);
     if (atomic_load(&j->waiters) > 0) {
         pthread_mutex_lock(&j->lock);
-        pthread_cond_broadcast(&j->turn);
+        pthread_cond_broadcast(&j->room);
         pthread_mutex_unlock(&j->lock);
     }
+}
+
+static bool ready(map_job *j) {
+    size_t h = atomic_load_explicit(&j->handed, memory_order_acquire);
+    return h < atomic_load_explicit(&j->stop, memory_order_relaxed) &&
+           atomic_load_explicit(&j->ring[h % j->window], memory_order_acquire) != NULL;
+}
+
+/* Hands on every result that is next and ready, while this worker can take `advancing`; looks
+ * again after letting go, for a result put while it held it. */
+static void advance(map_job *j, fedc__exec *wex) {
+    /* the fences pair this worker's put (or move of `handed`) and its failed trylock with the
+     * holder's unlock and its look again: one of the two sees the other's write */
+    atomic_thread_fence(memory_order_seq_cst);
+    while (ready(j) && pthread_mutex_trylock(&j->advancing) == 0) {
+        bool moved = false;
+        for (;;) {
+            size_t h = atomic_load_explicit(&j->handed, memory_order_relaxed);
+            if (h >= atomic_load_explicit(&j->stop, memory_order_relaxed)) break;
+            fedc_value *r =
+                atomic_exchange_explicit(&j->ring[h % j->window], NULL, memory_order_acquire);
+            if (!r) break;
+            fedc_status st = j->sink(wex, j->sink_user, h, r); /* takes the reference */
+            if (st < 0) {
+                fail_at(j, h, st, wex->ctx);
+                break;
+            }
+            atomic_store_explicit(&j->handed, h + 1, memory_order_release);
+            moved = true;
+        }
+        pthread_mutex_unlock(&j->advancing);
+        if (moved) wake_waiters(j);
+        atomic_thread_fence(memory_order_seq_cst);
+    }
+}
+
+/* Blocks until clients below `end` fit the ring, or a failure below `base` makes the chunk
+ * moot; true when it may run. */
+static bool wait_room(map_job *j, size_t base, size_t end) {
+    for (int spin = 0;; spin++) {
+        if (end <= atomic_load_explicit(&j->handed, memory_order_acquire) + j->window) return true;
+        if (base >= atomic_load_explicit(&j->stop, memory_order_relaxed)) return false;
+        /* the room is usually a client away: watch for it a while before sleeping */
+        if (spin >= 1 << 14) break;
+    }
+    pthread_mutex_lock(&j->lock);
+    atomic_fetch_add(&j->waiters, 1);
+    while (end > atomic_load(&j->handed) + j->window && base < atomic_load(&j->stop))
+        pthread_cond_wait(&j->room, &j->lock);
+    atomic_fetch_sub(&j->waiters, 1);
+    pthread_mutex_unlock(&j->lock);
+    return base < atomic_load(&j->stop);
 }
 
 /* Whether a running sum can take a chain's result in place: a float32 tensor that no one else
@@ -140,51 +165,66 @@ static bool foldable(const fedc_value *acc) {
 
 static void map_chunk(void *arg, int64_t q, int worker) {
     map_job *j = arg;
+    q += j->first;
     size_t base = (size_t)q * j->chunk, end = base + j->chunk < j->n ? base + j->chunk : j->n;
     fedc__exec wex = *j->ex; /* the run's options and constants, the worker's own ctx */
     wex.ctx = j->ctxs[worker];
     wex.spare = &j->spares[worker];
-    fedc_value **res = j->res + (size_t)worker * j->chunk;
-    size_t from = base; /* the first client of the chunk not yet handed on */
-    bool ok = true;
-    size_t i = base;
+    if (!wait_room(j, base, end)) return;
     fedc__fold_into into = {j->fold_node, NULL, false};
-    for (; i < end && ok && i < atomic_load_explicit(&j->stop, memory_order_relaxed); i++) {
-        bool turn = atomic_load_explicit(&j->handed, memory_order_acquire) == from;
-        if (turn && from < i && !(ok = hand_on(j, &wex, res, base, &from, i))) break;
-        /* the client is next in the fold: its chain may add into the sum directly */
-        into.acc = turn && j->fold_acc && foldable(*j->fold_acc) ? *j->fold_acc : NULL;
+    for (size_t i = base; i < end && i < atomic_load_explicit(&j->stop, memory_order_relaxed);
+         i++) {
+        /* the client is next in the fold and nobody can hand on before it: its chain may add
+         * into the sum directly */
+        bool next = j->fold_acc && atomic_load_explicit(&j->handed, memory_order_acquire) == i;
+        into.acc = next && foldable(*j->fold_acc) ? *j->fold_acc : NULL;
         into.done = false;
         wex.fold_into = into.acc ? &into : NULL;
         fedc_value *r = NULL;
         fedc_status st = j->work(&wex, j->work_user, j->v ? j->v->items[i] : NULL, &r);
         wex.fold_into = NULL;
-        if (st >= 0 && into.done) { /* r is a placeholder: the client is folded */
-            fedc_value_release(r);
-            from = i + 1;
-            atomic_store_explicit(&j->handed, from, memory_order_release);
-            continue;
-        }
         if (st < 0) {
             fedc__exec_client_error(&wex, j->in, i, st);
             fail_at(j, i, st, wex.ctx);
             fedc_value_release(r);
-            ok = false;
-            break;
+            return;
         }
-        res[i - base] = r;
-        /* our turn: hand on at once, while the result is in this core's cache */
-        if (atomic_load_explicit(&j->handed, memory_order_acquire) == from)
-            ok = hand_on(j, &wex, res, base, &from, i + 1);
+        if (into.done) { /* r is a placeholder: the client is folded */
+            fedc_value_release(r);
+            atomic_store_explicit(&j->handed, i + 1, memory_order_release);
+            wake_waiters(j);
+        } else {
+            atomic_store_explicit(&j->ring[i % j->window], r, memory_order_release);
+        }
+        advance(j, &wex);
     }
-    /* the chunk is computed: hand on what is left when the turn comes */
-    if (ok && i == end && from < end && wait_turn(j, from))
-        ok = hand_on(j, &wex, res, base, &from, end);
-    if (from == end) pass_turn(j);
-    for (size_t k = from; k < i; k++) { /* kept after a failure: never handed on */
-        fedc_value_release(res[k - base]);
-        res[k - base] = NULL;
+}
+
+static double seconds(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* Clients lighter than this run on one thread: the fold, which is in client order on one thread
+ * at a time, then takes as long as the work, and a second core only adds the cost of moving
+ * results and the running sum between caches (bench/core: 100,000 clients of 0.2 us each were
+ * slower on 2 threads than on 1). Speed only: any split gives the same bits. */
+#define LIGHT_CLIENT_SECONDS 2e-6
+
+/* Runs the chunks [0, nchunks) on the pool. With many clients, the first chunk runs alone on
+ * this thread first, as a probe: when its clients are light, the rest run here too, in order. */
+static void run_chunks(map_job *j, fedc_pool *pool, int64_t nchunks) {
+    int nthreads = fedc_pool_size(pool);
+    j->first = 0;
+    if (nthreads > 1 && nchunks >= 16 * (int64_t)nthreads) {
+        double t0 = seconds();
+        map_chunk(j, 0, 0);
+        double per_client = (seconds() - t0) / (double)j->chunk;
+        j->first = 1;
+        if (per_client < LIGHT_CLIENT_SECONDS) pool = NULL; /* inline, in order, as worker 0 */
     }
+    fedc_pool_parallel_for(pool, nchunks - j->first, map_chunk, j);
 }
 
 /* The plain client work: the mapped function applied to the client's member. */
@@ -199,12 +239,12 @@ static fedc_status work_clients(fedc__exec *ex, fedc_intrinsic in, fedc__client_
                                 void *user, fedc_value **fold_acc, const fedc_node *fold_node) {
     if (n == 0) return FEDC_STATUS_OK;
     int nthreads = fedc_pool_size(ex->opts.pool);
-    /* 32 clients per chunk by default: the turn passes (and may wake a worker) once per chunk,
-     * and at most one chunk of results per worker is held. A round of few clients (learning:
+    /* 16 clients per chunk by default, so each worker may hold a chunk in the ring while it
+     * computes the next one. A round of few clients (learning:
      * ten clients that train for a while each) gets chunks small enough for every worker to
      * have several, or the first worker would take them all. */
     size_t window = ex->opts.window ? ex->opts.window : 32 * (size_t)nthreads;
-    size_t chunk = window / (size_t)nthreads ? window / (size_t)nthreads : 1;
+    size_t chunk = window / (size_t)nthreads / 2 ? window / (size_t)nthreads / 2 : 1;
     size_t balanced = n / (4 * (size_t)nthreads);
     if (chunk > balanced) chunk = balanced ? balanced : 1;
     map_job j;
@@ -218,24 +258,26 @@ static fedc_status work_clients(fedc__exec *ex, fedc_intrinsic in, fedc__client_
     j.sink_user = user;
     j.n = n;
     j.chunk = chunk;
+    j.window = window;
     j.fold_acc = fold_node ? fold_acc : NULL;
     j.fold_node = fold_node;
     atomic_init(&j.handed, 0);
     atomic_init(&j.stop, n);
     atomic_init(&j.waiters, 0);
     j.ctxs = fedc_calloc((size_t)nthreads, sizeof *j.ctxs);
-    j.res = fedc_calloc((size_t)nthreads * chunk, sizeof *j.res);
+    j.ring = fedc_calloc(window, sizeof *j.ring);
     j.spares = fedc_calloc((size_t)nthreads, sizeof *j.spares);
-    fedc_status st = j.ctxs && j.res && j.spares
+    fedc_status st = j.ctxs && j.ring && j.spares
                          ? FEDC_STATUS_OK
                          : fedc_ctx_errorf(ex->ctx, FEDC_STATUS_OUT_OF_MEMORY,
                                            "%s: out of memory for a window of %zu "
                                            "clients",
                                            fedc_intrinsic_name(in), window);
-    int made = 0; /* 1: the lock, 2: and the condition */
+    int made = 0; /* 1: the lock, 2: and the condition, 3: and the advancing lock */
     if (st >= 0 && pthread_mutex_init(&j.lock, NULL) == 0) made++;
-    if (made == 1 && pthread_cond_init(&j.turn, NULL) == 0) made++;
-    if (st >= 0 && made < 2)
+    if (made == 1 && pthread_cond_init(&j.room, NULL) == 0) made++;
+    if (made == 2 && pthread_mutex_init(&j.advancing, NULL) == 0) made++;
+    if (st >= 0 && made < 3)
         st = fedc_ctx_errorf(ex->ctx, FEDC_STATUS_OUT_OF_MEMORY, "%s: cannot make a lock",
                              fedc_intrinsic_name(in));
     for (int w = 0; w < nthreads && st >= 0; w++)
@@ -244,21 +286,33 @@ static fedc_status work_clients(fedc__exec *ex, fedc_intrinsic in, fedc__client_
         st = fedc_ctx_errorf(ex->ctx, st, "%s: cannot make worker contexts",
                              fedc_intrinsic_name(in));
     if (st >= 0) {
-        fedc_pool_parallel_for(ex->opts.pool, (int64_t)((n + chunk - 1) / chunk), map_chunk, &j);
+        run_chunks(&j, ex->opts.pool, (int64_t)((n + chunk - 1) / chunk));
+        /* every result was handed on by the workers; this only matters if one was not */
+        fedc__exec wex = *ex;
+        wex.ctx = j.ctxs[0];
+        wex.spare = &j.spares[0];
+        advance(&j, &wex);
+        if (atomic_load(&j.stop) == n && atomic_load(&j.handed) != n)
+            st = fedc_ctx_errorf(ex->ctx, FEDC_STATUS_INTERNAL,
+                                 "%s: %zu of %zu clients were not handed on",
+                                 fedc_intrinsic_name(in), n - atomic_load(&j.handed), n);
         /* the pool has joined its workers: what they wrote is visible here */
         if (atomic_load(&j.stop) < n)
             st = fedc_ctx_errorf(ex->ctx, j.fail_status, "%s",
                                  j.fail_msg ? j.fail_msg : "a client failed (no memory for why)");
     }
     fedc_free(j.fail_msg);
-    if (made >= 2) pthread_cond_destroy(&j.turn);
+    if (made >= 3) pthread_mutex_destroy(&j.advancing);
+    if (made >= 2) pthread_cond_destroy(&j.room);
     if (made >= 1) pthread_mutex_destroy(&j.lock);
+    for (size_t k = 0; j.ring && k < window; k++) /* kept after a failure: never handed on */
+        fedc_value_release(atomic_load(&j.ring[k]));
     for (int w = 0; j.ctxs && w < nthreads; w++)
         fedc_ctx_destroy(j.ctxs[w]);
     fedc_free(j.ctxs);
     for (int w = 0; j.spares && w < nthreads; w++)
         fedc_value_release(j.spares[w]);
-    fedc_free(j.res);
+    fedc_free((void *)j.ring);
     fedc_free(j.spares);
     return st;
 }

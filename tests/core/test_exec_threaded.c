@@ -669,3 +669,67 @@ TEST(a_round_of_few_slow_clients_runs_on_every_thread) {
     fedc_pool_destroy(pool);
     fedc_comp_destroy(c);
 }
+
+/* Many light clients (the map then runs on one thread after a probe, many heavy ones run on the
+ * pool): sums and maps equal the reference's bits, and a failure deep in the round names the
+ * first failing client, whichever way the clients ran. */
+TEST(many_clients_sum_like_the_reference_and_name_a_late_failure) {
+    enum { N = 3000 };
+    const char *text = "main = (x: {float32[8]}@CLIENTS) -> <federated_sum(federated_map(<"
+                       "(v: float32[8] -> add(mul(v, v), 0.5)), x>)), federated_map(<"
+                       "(v: float32[8] -> sub(v, 1.0)), x>)>";
+    fedc_comp *c;
+    ASSERT_OK(fedc_comp_parse(ctx, NULL, text, &c));
+    ASSERT_OK(fedc_comp_check(ctx, c));
+    fedc_rng rng = FEDC_RNG(fedc_test_seed(), 0x3000);
+    fedc_value **items = malloc(N * sizeof *items), *x;
+    ASSERT_TRUE(items != NULL);
+    for (int i = 0; i < N; i++) {
+        float v[8];
+        for (int k = 0; k < 8; k++) /* small, but client 2500's sum is 40: over 10 */
+            v[k] = i == 2500 ? 5.0f : (float)(0.1 * fedc_rng_normal(&rng));
+        fedc_shape s = FEDC_SHAPE(8);
+        fedc_tensor t = fedc_tensor_view(FEDC_DTYPE_FLOAT32, &s, v);
+        ASSERT_OK(fedc_value_tensor(ctx, &t, &items[i]));
+    }
+    ASSERT_OK(fedc_value_federated(ctx, FEDC_PLACEMENT_CLIENTS, false, N, items, &x));
+    for (int i = 0; i < N; i++)
+        fedc_value_release(items[i]);
+    free(items);
+    fedc_exec_opts ro = fedc_exec_opts_default();
+    fedc_value *want;
+    ASSERT_OK(fedc_exec_run(ctx, c, "main", x, &ro, &want));
+    fedc_pool *pools[4];
+    make_pools(ctx, pools);
+    for (int p = 0; p < 4; p++) {
+        fedc_exec_opts o = fedc_exec_opts_default();
+        o.pool = pools[p];
+        fedc_value *got;
+        ASSERT_OK(fedc_exec_run(ctx, c, "main", x, &o, &got));
+        ASSERT_TRUE(fedc_value_equal(got, want));
+        fedc_value_release(got);
+    }
+    fedc_value_release(want);
+    fedc_comp_destroy(c);
+    /* the same many clients, one of them failing late */
+    const char *failing = "f = native(\"fail_above\": (float32 -> float32), \"0a\")\n"
+                          "main = (x: {float32[8]}@CLIENTS) -> federated_sum(federated_map(<"
+                          "(v: float32[8] -> f(reduce_sum(v))), x>))";
+    ASSERT_OK(fedc_comp_parse(ctx, NULL, failing, &c));
+    ASSERT_OK(fedc_comp_check(ctx, c));
+    fedc_native nat = {"fail_above", fail_above, NULL};
+    for (int p = 0; p < 4; p++) {
+        fedc_exec_opts o = fedc_exec_opts_default();
+        o.pool = pools[p];
+        o.natives = &nat;
+        o.nnatives = 1;
+        fedc_value *r = NULL;
+        ASSERT_STATUS(fedc_exec_run(ctx, c, "main", x, &o, &r), FEDC_STATUS_OUT_OF_RANGE);
+        ASSERT_CONTAINS(fedc_ctx_message(ctx), "federated_map: client 2500");
+        ASSERT_CONTAINS(fedc_ctx_message(ctx), "40 is too big");
+        ASSERT_TRUE(r == NULL);
+    }
+    destroy_pools(pools);
+    fedc_value_release(x);
+    fedc_comp_destroy(c);
+}
