@@ -31,7 +31,7 @@ fedc_status fedc__store_result(fedc__exec *ex, void *user, size_t i, fedc_value 
  * chunk), and results are handed on to the sink in client order by whichever worker finds the
  * next one ready: a worker puts each result into a ring of `window` slots (slot i % window) and
  * then advances the hand-off as far as results are there. One worker at a time advances (the
- * `advancing` lock, taken with trylock: a worker that cannot take it leaves its result to the
+ * `advancing` flag, taken by exchange: a worker that cannot take it leaves its result to the
  * one that holds it, which looks again after letting go). A worker starts a chunk only when its
  * clients fit the ring (end <= handed + window), so at most a window of results is held, and a
  * worker whose clients are done goes on to the next chunk instead of waiting for slower ones
@@ -66,7 +66,11 @@ typedef struct map_job {
     /* the lowest client that failed, in its work or in the sink (n: none): clients above it are
      * not run and nothing is handed on beyond it; lowered under `lock` */
     atomic_size_t stop;
-    pthread_mutex_t advancing;
+    /* true while a worker hands on. It, `handed` and the ring's slots are accessed in sequentially
+     * consistent order where two workers must not both miss each other's write: a worker puts
+     * its result and then tries the flag, the holder clears the flag and then looks at the slot
+     * again, so one of them sees the other (the same for `handed` and `waiters`) */
+    atomic_bool advancing;
     atomic_int waiters; /* workers blocked on `room` */
     pthread_mutex_t lock;
     pthread_cond_t room; /* `handed` moved (a chunk may now fit the ring), or `stop` fell */
@@ -91,11 +95,9 @@ static void fail_at(map_job *j, size_t i, fedc_status st, fedc_ctx *ctx) {
     fedc_free(msg);
 }
 
-/* Wakes the workers waiting for room, if any. Called after `handed` moved (sequentially
- * consistent with a waiter's count and its re-check, so either the waiter sees the new value or
- * this sees the waiter). */
+/* Wakes the workers waiting for room, if any. Called after the sequentially consistent store
+ * that moved `handed`: either the waiter's re-check sees it or this sees the waiter's count. */
 static void wake_waiters(map_job *j) {
-    atomic_thread_fence(memory_order_seq_cst);
     if (atomic_load(&j->waiters) > 0) {
         pthread_mutex_lock(&j->lock);
         pthread_cond_broadcast(&j->room);
@@ -104,18 +106,15 @@ static void wake_waiters(map_job *j) {
 }
 
 static bool ready(map_job *j) {
-    size_t h = atomic_load_explicit(&j->handed, memory_order_acquire);
+    size_t h = atomic_load(&j->handed);
     return h < atomic_load_explicit(&j->stop, memory_order_relaxed) &&
-           atomic_load_explicit(&j->ring[h % j->window], memory_order_acquire) != NULL;
+           atomic_load(&j->ring[h % j->window]) != NULL;
 }
 
 /* Hands on every result that is next and ready, while this worker can take `advancing`; looks
  * again after letting go, for a result put while it held it. */
 static void advance(map_job *j, fedc__exec *wex) {
-    /* the fences pair this worker's put (or move of `handed`) and its failed trylock with the
-     * holder's unlock and its look again: one of the two sees the other's write */
-    atomic_thread_fence(memory_order_seq_cst);
-    while (ready(j) && pthread_mutex_trylock(&j->advancing) == 0) {
+    while (ready(j) && !atomic_exchange(&j->advancing, true)) {
         bool moved = false;
         for (;;) {
             size_t h = atomic_load_explicit(&j->handed, memory_order_relaxed);
@@ -128,12 +127,11 @@ static void advance(map_job *j, fedc__exec *wex) {
                 fail_at(j, h, st, wex->ctx);
                 break;
             }
-            atomic_store_explicit(&j->handed, h + 1, memory_order_release);
+            atomic_store(&j->handed, h + 1);
             moved = true;
         }
-        pthread_mutex_unlock(&j->advancing);
+        atomic_store(&j->advancing, false);
         if (moved) wake_waiters(j);
-        atomic_thread_fence(memory_order_seq_cst);
     }
 }
 
@@ -191,10 +189,10 @@ static void map_chunk(void *arg, int64_t q, int worker) {
         }
         if (into.done) { /* r is a placeholder: the client is folded */
             fedc_value_release(r);
-            atomic_store_explicit(&j->handed, i + 1, memory_order_release);
+            atomic_store(&j->handed, i + 1);
             wake_waiters(j);
         } else {
-            atomic_store_explicit(&j->ring[i % j->window], r, memory_order_release);
+            atomic_store(&j->ring[i % j->window], r);
         }
         advance(j, &wex);
     }
@@ -264,6 +262,7 @@ static fedc_status work_clients(fedc__exec *ex, fedc_intrinsic in, fedc__client_
     atomic_init(&j.handed, 0);
     atomic_init(&j.stop, n);
     atomic_init(&j.waiters, 0);
+    atomic_init(&j.advancing, false);
     j.ctxs = fedc_calloc((size_t)nthreads, sizeof *j.ctxs);
     j.ring = fedc_calloc(window, sizeof *j.ring);
     j.spares = fedc_calloc((size_t)nthreads, sizeof *j.spares);
@@ -273,11 +272,10 @@ static fedc_status work_clients(fedc__exec *ex, fedc_intrinsic in, fedc__client_
                                            "%s: out of memory for a window of %zu "
                                            "clients",
                                            fedc_intrinsic_name(in), window);
-    int made = 0; /* 1: the lock, 2: and the condition, 3: and the advancing lock */
+    int made = 0; /* 1: the lock, 2: and the condition */
     if (st >= 0 && pthread_mutex_init(&j.lock, NULL) == 0) made++;
     if (made == 1 && pthread_cond_init(&j.room, NULL) == 0) made++;
-    if (made == 2 && pthread_mutex_init(&j.advancing, NULL) == 0) made++;
-    if (st >= 0 && made < 3)
+    if (st >= 0 && made < 2)
         st = fedc_ctx_errorf(ex->ctx, FEDC_STATUS_OUT_OF_MEMORY, "%s: cannot make a lock",
                              fedc_intrinsic_name(in));
     for (int w = 0; w < nthreads && st >= 0; w++)
@@ -302,7 +300,6 @@ static fedc_status work_clients(fedc__exec *ex, fedc_intrinsic in, fedc__client_
                                  j.fail_msg ? j.fail_msg : "a client failed (no memory for why)");
     }
     fedc_free(j.fail_msg);
-    if (made >= 3) pthread_mutex_destroy(&j.advancing);
     if (made >= 2) pthread_cond_destroy(&j.room);
     if (made >= 1) pthread_mutex_destroy(&j.lock);
     for (size_t k = 0; j.ring && k < window; k++) /* kept after a failure: never handed on */
