@@ -112,7 +112,7 @@ $(TEST_BIN): $(TEST_OBJ) $(STATIC_LIB)
 check: $(TEST_BIN) $(TOOL_BIN)
 	FEDC_TOOL=$(TOOL_BIN) $(TEST_BIN) $(TEST_ARGS)
 
-$(BUILD)/bench/%: bench/%.c bench/bench_util.h $(STATIC_LIB)
+$(BUILD)/bench/%: bench/%.c $(wildcard bench/*.h) $(STATIC_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -O3 -o $@ $< $(STATIC_LIB) $(LDFLAGS) $(LDLIBS)
 

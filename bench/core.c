@@ -34,6 +34,7 @@
 
 #include "fedc/fedc.h"
 
+#include "bench_live.h"
 #include "bench_util.h"
 
 static void die(fedc_ctx *ctx, const char *what) {
@@ -231,51 +232,21 @@ static fedc_value *run_once(fedc_ctx *ctx, fedc_comp *c, const char *name, fedc_
     return r;
 }
 
-/* ---- live bytes: an allocator hook counting what fedc holds ---- */
-
-static atomic_llong g_live, g_peak;
-
-static void track(long long delta) {
-    long long now = atomic_fetch_add(&g_live, delta) + delta;
-    long long peak = atomic_load(&g_peak);
-    while (now > peak && !atomic_compare_exchange_weak(&g_peak, &peak, now)) {
-    }
-}
-static void *t_malloc(void *user, size_t size) {
-    (void)user;
-    void *p = malloc(size);
-    if (p) track((long long)malloc_usable_size(p));
-    return p;
-}
-static void *t_realloc(void *user, void *ptr, size_t size) {
-    (void)user;
-    long long before = ptr ? (long long)malloc_usable_size(ptr) : 0;
-    void *p = realloc(ptr, size);
-    if (p) track((long long)malloc_usable_size(p) - before);
-    return p;
-}
-static void t_free(void *user, void *ptr) {
-    (void)user;
-    if (ptr) track(-(long long)malloc_usable_size(ptr));
-    free(ptr);
-}
-
 /* The child of the memory table: prints "INPUT PEAK" (bytes) on stdout. */
 static int memory_child(int n, int width) {
-    fedc_allocator hook = {t_malloc, t_realloc, t_free, NULL};
-    fedc_allocator_set(&hook);
+    bench_live_install();
     fedc_ctx *ctx;
     if (fedc_ctx_create(&ctx)) die(NULL, "context");
     fedc_comp *c = build_comp(ctx, width);
     fedc_pool *pool;
     if (fedc_pool_create(ctx, 2, &pool)) die(ctx, "pool");
-    long long before = atomic_load(&g_live);
+    long long before = bench_live_now();
     fedc_value *ids = build_ids(ctx, n);
-    long long input = atomic_load(&g_live) - before;
-    atomic_store(&g_peak, atomic_load(&g_live));
-    long long base = atomic_load(&g_live);
+    long long input = bench_live_now() - before;
+    bench_live_reset_peak();
+    long long base = bench_live_now();
     fedc_value *r = run_once(ctx, c, "main", ids, pool);
-    long long peak = atomic_load(&g_peak) - base;
+    long long peak = bench_live_peak() - base;
     fedc_value_release(r);
     fedc_value_release(ids);
     fedc_pool_destroy(pool);

@@ -33,40 +33,12 @@
 #include "fedc/fedc.h"
 #include "fedc/learning_train.h"
 
+#include "bench_live.h"
 #include "bench_util.h"
 
 static void die(fedc_ctx *ctx, const char *what) {
     fprintf(stderr, "bench/train_memory: %s: %s\n", what, ctx ? fedc_ctx_message(ctx) : "failed");
     exit(1);
-}
-
-/* ---- live bytes: every byte fedc allocates, through the allocator hook ---- */
-
-static atomic_llong g_live, g_peak;
-
-static void track(long long delta) {
-    long long now = atomic_fetch_add(&g_live, delta) + delta;
-    long long peak = atomic_load(&g_peak);
-    while (now > peak && !atomic_compare_exchange_weak(&g_peak, &peak, now)) {
-    }
-}
-static void *t_malloc(void *user, size_t size) {
-    (void)user;
-    void *p = malloc(size);
-    if (p) track((long long)malloc_usable_size(p));
-    return p;
-}
-static void *t_realloc(void *user, void *ptr, size_t size) {
-    (void)user;
-    long long before = ptr ? (long long)malloc_usable_size(ptr) : 0;
-    void *p = realloc(ptr, size);
-    if (p) track((long long)malloc_usable_size(p) - before);
-    return p;
-}
-static void t_free(void *user, void *ptr) {
-    (void)user;
-    if (ptr) track(-(long long)malloc_usable_size(ptr));
-    free(ptr);
 }
 
 /* ---- the child: one cohort size, one model ---- */
@@ -110,8 +82,7 @@ typedef struct child_opts {
 
 /* Prints "RSS_LOAD_KIB HWM_TRAIN_KIB LIVE_LOAD PEAK_ABOVE SECONDS MAXRSS_KIB" on stdout. */
 static int child(const child_opts *o) {
-    fedc_allocator hook = {t_malloc, t_realloc, t_free, NULL};
-    fedc_allocator_set(&hook);
+    bench_live_install();
     fedc_ctx *ctx;
     if (fedc_ctx_create(&ctx)) die(NULL, "context");
     char dir[4096], img[4200], lab[4200];
@@ -154,8 +125,8 @@ static int child(const child_opts *o) {
 
     long long rss_load = status_kib("VmRSS");
     bool hwm = reset_hwm();
-    long long live_load = atomic_load(&g_live);
-    atomic_store(&g_peak, live_load);
+    long long live_load = bench_live_now();
+    bench_live_reset_peak();
     fedc_train_opts to = fedc_train_opts_default();
     to.rounds = o->rounds;
     to.sampling.cohort_size = o->cohort;
@@ -165,7 +136,7 @@ static int child(const child_opts *o) {
     if (fedc_train_run(ctx, p, &state, cd, NULL, &to)) die(ctx, "training");
     double seconds = wall_s() - t0;
     long long hwm_train = hwm ? status_kib("VmHWM") : -1;
-    long long peak_above = atomic_load(&g_peak) - live_load;
+    long long peak_above = bench_live_peak() - live_load;
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
 
