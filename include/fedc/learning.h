@@ -277,8 +277,10 @@ fedc_aggregator fedc_aggregator_dp_gaussian(double noise_multiplier, double clip
                                             int64_t expected_clients, int64_t population,
                                             double delta);
 
-/* An adaptive clipping stage before `inner` (NULL: weighted mean): initial norm, target
- * quantile and learning rate, geometric update, multiplier 1, increment 0, no noise. */
+/* An adaptive clipping stage before `inner` (NULL: weighted mean; borrowed, it must outlive
+ * the stage's use): initial norm, target quantile and learning rate, geometric update,
+ * multiplier 1, increment 0, no noise. These constructors return values and check nothing
+ * (fedc_learning_process_create does, naming the bad option); any thread may call them. */
 fedc_aggregator fedc_aggregator_adaptive_clipping(double initial_norm, double target_quantile,
                                                   double learning_rate,
                                                   const fedc_aggregator *inner);
@@ -299,7 +301,8 @@ fedc_aggregator fedc_aggregator_dp_adaptive(double noise_multiplier, int64_t exp
  *                mean (unweighted when !weighted)
  *   dp:          [adaptive zeroing ->] dp_adaptive (unweighted, as TFF's)
  *   compression: robust's stages -> 8-bit quantization of updates of >= 20000 values -> mean
- * NULL when room is NULL. */
+ * NULL when room is NULL. The stages are checked when a process is created, not here. Pure:
+ * they write only into room, so any thread may call them for its own room. */
 const fedc_aggregator *fedc_aggregator_robust(fedc_aggregator_stages *room, bool zeroing,
                                               bool clipping, bool weighted);
 const fedc_aggregator *fedc_aggregator_dp(fedc_aggregator_stages *room, double noise_multiplier,
