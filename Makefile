@@ -52,6 +52,17 @@ endif
 
 ifeq ($(BLAS),openblas)
 BLAS_CFLAGS := $(shell pkg-config --cflags openblas 2>/dev/null)
+# Without OpenBLAS's headers the build would stop deep inside the kernels; say why up front
+# (for goals that compile: not for clean, format, check-layers or uninstall).
+COMPILES := $(if $(MAKECMDGOALS),$(filter-out clean format check-layers uninstall,$(MAKECMDGOALS)),all)
+ifneq ($(COMPILES),)
+ifeq ($(shell pkg-config --exists openblas 2>/dev/null && echo yes),)
+CBLAS_PROBE := \#include <cblas.h>
+ifeq ($(shell echo '$(CBLAS_PROBE)' | $(CC) -E -x c - >/dev/null 2>&1 && echo yes),)
+$(error OpenBLAS's headers were not found: run scripts/install-deps.sh (Debian: libopenblas-dev), or build without BLAS: make BLAS=none)
+endif
+endif
+endif
 BLAS_LIBS   := $(or $(shell pkg-config --libs openblas 2>/dev/null),-lopenblas)
 CPPFLAGS    += -DFEDC_HAVE_OPENBLAS $(BLAS_CFLAGS)
 LDLIBS      := $(BLAS_LIBS) $(LDLIBS)
