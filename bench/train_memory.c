@@ -267,10 +267,10 @@ int main(int argc, char **argv) {
             return 2;
         }
     char cpu[256];
-    printf("FedAvg on %s, %s over %lld clients, %lld rounds, 1 epoch, batch 20, "
+    printf("FedAvg on %s, %s over %lld clients, %lld round%s, 1 epoch, batch 20, "
            "max batches %lld; threaded executor, 2 threads; a fresh process per row\n",
            o.data, o.partition, (long long)o.population, (long long)o.rounds,
-           (long long)o.max_batches);
+           o.rounds == 1 ? "" : "s", (long long)o.max_batches);
     printf("cpu: %s\n\n", bench_cpu_model(cpu, sizeof cpu));
     printf("%-9s %8s %11s %11s %7s %11s %7s %11s %12s %8s\n", "model", "clients", "RSS load",
            "peak RSS", "ratio", "peak-load", "ratio", "train HWM", "fedc +peak", "seconds");
