@@ -375,3 +375,38 @@ TEST(the_secure_preset_is_the_clipped_mean_within_its_precision) {
     fedc_learning_model_destroy(lm);
     fedc_client_data_destroy(cd);
 }
+
+TEST(adaptive_dp_noises_the_sum_with_the_split_multiplier_from_its_stream) {
+    /* the same round with noise multiplier 0.5 and 0: the weights differ by the sum's noise
+     * over the expected clients, N(0, (z_v clip)^2) from FEDC_RNG(seed, round, NOISE) with
+     * z_v = (0.5^-2 - (2 x 1.0)^-2)^-1/2, clip the initial 0.1 */
+    fedc_client_data *cd = ltest_clients(ctx, 5, 4, 3, 101);
+    fedc_learning_model *lm = ltest_dense_model(ctx, 4, 3, 102);
+    fedc_value *data = ltest_clients_value(ctx, cd);
+    fedc_aggregator noisy = fedc_aggregator_dp_adaptive(0.5, 20, 100, 0);
+    fedc_aggregator quiet = fedc_aggregator_dp_adaptive(0.0, 20, 100, 0);
+    ASSERT_EQ(noisy.estimate.count_stddev, 1.0);
+    run a = start(ctx, lm, &noisy), b = start(ctx, lm, &quiet);
+    fedc_value *ma = step(ctx, &a, data, 0), *mb = step(ctx, &b, data, 0), *wa, *wb;
+    ASSERT_OK(fedc_learning_process_get_model_weights(ctx, a.p, a.state, &wa));
+    ASSERT_OK(fedc_learning_process_get_model_weights(ctx, b.p, b.state, &wb));
+    const float *x = fedc_value_get_tensor(fedc_value_item(wa, 0))->data;
+    const float *y = fedc_value_get_tensor(fedc_value_item(wb, 0))->data;
+    int64_t n = fedc_learning_model_num_trainable(lm);
+    float noise[64] = {0};
+    ASSERT_LE(n, 64);
+    double zv = 1.0 / sqrt(1.0 / 0.25 - 1.0 / 4.0);
+    ASSERT_OK(fedc_dp_add_gaussian_noise(ctx, noise, n, zv * 0.1, 0, 0));
+    for (int64_t i = 0; i < n; i++) /* server sgd 1.0: w = w0 - mean update */
+        ASSERT_NEAR((double)y[i] - x[i], noise[i] / 20.0, 1e-6);
+    /* both moved their clip estimate the same way (the count's noise does not depend on z) */
+    ASSERT_EQ(estimate(a.state, "clipping"), estimate(b.state, "clipping"));
+    fedc_value *vals[] = {ma, mb, wa, wb};
+    for (size_t i = 0; i < 4; i++)
+        fedc_value_release(vals[i]);
+    finish(&a);
+    finish(&b);
+    fedc_value_release(data);
+    fedc_learning_model_destroy(lm);
+    fedc_client_data_destroy(cd);
+}
