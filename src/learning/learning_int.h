@@ -169,6 +169,12 @@ fedc_status fedc__read_state(fedc_ctx *ctx, const fedc_learning_process *p, fedc
 fedc_status fedc__make_state(fedc_ctx *ctx, const fedc_learning_process *p, fedc__state parts,
                              fedc_value **out);
 
+/* The aggregator state <name=float32,...> of the process's A adaptive norm estimates est[0..A)
+ * (server_work.c), and the A estimates of such a state into est (false when v is not one). */
+fedc_status fedc__aggregator_state(fedc_ctx *ctx, const fedc_learning_process *p,
+                                   const float *est, fedc_value **out);
+bool fedc__aggregator_values(const fedc_learning_process *p, const fedc_value *v, float *est);
+
 /* ---- a client store in a checkpoint (program_store.c) ---- */
 
 /* Every entry of s as one blob (fedc_malloc'd into *out). Errors: the store's, OUT_OF_MEMORY. */
@@ -252,6 +258,15 @@ fedc_status fedc__process_text(fedc_ctx *ctx, const fedc_learning_process *p, ch
 fedc_status fedc__vector_value(fedc_ctx *ctx, const float *data, int64_t n, fedc_value **out);
 /* The float32 vector in value v (a tensor of rank 1 and n elements), or NULL. */
 const float *fedc__vector_of(const fedc_value *v, int64_t n);
+/* The same for any dtype: the elements of a contiguous rank-1 tensor of dt and n elements in v,
+ * or NULL; and a value copied from n elements of dt. */
+const void *fedc__typed_vector_of(const fedc_value *v, fedc_dtype dt, int64_t n);
+fedc_status fedc__typed_vector_value(fedc_ctx *ctx, fedc_dtype dt, const void *data, int64_t n,
+                                     fedc_value **out);
+/* The element of a scalar (rank 0) tensor of dt in v, or NULL; and a scalar value copied from
+ * *data (NULL when memory ran out, for callers that collect items before failing once). */
+const void *fedc__scalar_of(const fedc_value *v, fedc_dtype dt);
+fedc_value *fedc__scalar_value(fedc_ctx *ctx, fedc_dtype dt, const void *data);
 /* The tensor of value v, or NULL when v is NULL or not a tensor. */
 const fedc_tensor *fedc__tensor_of(const fedc_value *v);
 /* The field called `name` of struct v, or NULL. */

@@ -18,18 +18,6 @@ static fedc_status type_error(fedc_ctx *ctx, const char *what, const char *expec
     return fedc_ctx_errorf(ctx, FEDC_STATUS_TYPE, "%s expects %s", what, expects);
 }
 
-static const fedc_tensor *vector_of(const fedc_value *v, fedc_dtype dt, int64_t n) {
-    const fedc_tensor *t = fedc__tensor_of(v);
-    return t && t->dtype == dt && t->shape.rank == 1 && t->shape.dims[0] == n ? t : NULL;
-}
-
-static fedc_status vector_value(fedc_ctx *ctx, fedc_dtype dt, const void *data, int64_t n,
-                                fedc_value **out) {
-    fedc_shape s = FEDC_SHAPE(n);
-    fedc_tensor t = fedc_tensor_view(dt, &s, (void *)data);
-    return fedc_value_tensor(ctx, &t, out);
-}
-
 static double secure_upper(const uint8_t *blob, size_t size) {
     double u = 0;
     return fedc__blob_get_f64(blob, size, "upper", &u) && u > 0 ? u : 1048576.0;
@@ -39,14 +27,14 @@ static double secure_upper(const uint8_t *blob, size_t size) {
 fedc_status fedc__native_secure_metrics_add(fedc_ctx *ctx, void *user, const uint8_t *blob,
                                             size_t blob_size, fedc_value *arg, fedc_value **out) {
     fedc_learning_process *p = user;
-    const fedc_tensor *acc = vector_of(fedc_value_item(arg, 0), FEDC_DTYPE_INT64, p->M + 1);
-    const fedc_tensor *m = vector_of(fedc_value_item(arg, 1), FEDC_DTYPE_FLOAT64, p->M);
-    if (!acc || !m) return type_error(ctx, "secure metrics add", "<int64[M+1],float64[M]>");
+    const uint64_t *acc =
+        fedc__typed_vector_of(fedc_value_item(arg, 0), FEDC_DTYPE_INT64, p->M + 1);
+    const double *v = fedc__typed_vector_of(fedc_value_item(arg, 1), FEDC_DTYPE_FLOAT64, p->M);
+    if (!acc || !v) return type_error(ctx, "secure metrics add", "<int64[M+1],float64[M]>");
     double upper = secure_upper(blob, blob_size), scale = SECURE_SCALE_NUMERATOR / upper;
     uint64_t sum[65];
     if (p->M > 64) return fedc_ctx_errorf(ctx, FEDC_STATUS_UNSUPPORTED, "more than 64 metrics");
-    memcpy(sum, acc->data, (size_t)(p->M + 1) * sizeof *sum);
-    const double *v = m->data;
+    memcpy(sum, acc, (size_t)(p->M + 1) * sizeof *sum);
     for (int64_t i = 0; i < p->M; i++) {
         double x = v[i];
         if (!(x >= 0) || x > upper) { /* NaN too: what a client cannot encode counts as clamped */
@@ -55,7 +43,7 @@ fedc_status fedc__native_secure_metrics_add(fedc_ctx *ctx, void *user, const uin
         }
         sum[i] += (uint64_t)llround(x * scale); /* unsigned: wraps modulo 2^64 */
     }
-    return vector_value(ctx, FEDC_DTYPE_INT64, sum, p->M + 1, out);
+    return fedc__typed_vector_value(ctx, FEDC_DTYPE_INT64, sum, p->M + 1, out);
 }
 
 /* <int64[M+1], int64[M+1]> -> int64[M+1], modulo 2^64. */
@@ -63,15 +51,14 @@ fedc_status fedc__native_secure_metrics_merge(fedc_ctx *ctx, void *user, const u
                                               size_t blob_size, fedc_value *arg, fedc_value **out) {
     (void)blob, (void)blob_size;
     fedc_learning_process *p = user;
-    const fedc_tensor *a = vector_of(fedc_value_item(arg, 0), FEDC_DTYPE_INT64, p->M + 1);
-    const fedc_tensor *b = vector_of(fedc_value_item(arg, 1), FEDC_DTYPE_INT64, p->M + 1);
-    if (!a || !b) return type_error(ctx, "secure metrics merge", "<int64[M+1],int64[M+1]>");
+    const uint64_t *x = fedc__typed_vector_of(fedc_value_item(arg, 0), FEDC_DTYPE_INT64, p->M + 1);
+    const uint64_t *y = fedc__typed_vector_of(fedc_value_item(arg, 1), FEDC_DTYPE_INT64, p->M + 1);
+    if (!x || !y) return type_error(ctx, "secure metrics merge", "<int64[M+1],int64[M+1]>");
     uint64_t sum[65];
     if (p->M > 64) return fedc_ctx_errorf(ctx, FEDC_STATUS_UNSUPPORTED, "more than 64 metrics");
-    const uint64_t *x = a->data, *y = b->data;
     for (int64_t i = 0; i <= p->M; i++)
         sum[i] = x[i] + y[i];
-    return vector_value(ctx, FEDC_DTYPE_INT64, sum, p->M + 1, out);
+    return fedc__typed_vector_value(ctx, FEDC_DTYPE_INT64, sum, p->M + 1, out);
 }
 
 /* int64[M+1] -> <sum=float64[M], clamped=float64>: the decoded sum and the clamped count. */
@@ -79,20 +66,18 @@ fedc_status fedc__native_secure_metrics_decode(fedc_ctx *ctx, void *user, const 
                                                size_t blob_size, fedc_value *arg,
                                                fedc_value **out) {
     fedc_learning_process *p = user;
-    const fedc_tensor *a = vector_of(arg, FEDC_DTYPE_INT64, p->M + 1);
-    if (!a) return type_error(ctx, "secure metrics decode", "int64[M+1]");
+    const uint64_t *codes = fedc__typed_vector_of(arg, FEDC_DTYPE_INT64, p->M + 1);
+    if (!codes) return type_error(ctx, "secure metrics decode", "int64[M+1]");
     double scale = SECURE_SCALE_NUMERATOR / secure_upper(blob, blob_size), v[64];
     if (p->M > 64) return fedc_ctx_errorf(ctx, FEDC_STATUS_UNSUPPORTED, "more than 64 metrics");
-    const uint64_t *codes = a->data;
     for (int64_t i = 0; i < p->M; i++)
         v[i] = (double)codes[i] / scale;
     double clamped = (double)codes[p->M];
     fedc_value *items[2] = {NULL, NULL};
     static const char *const names[2] = {"sum", "clamped"};
-    fedc_shape s0 = FEDC_SHAPE0;
-    fedc_tensor ct = fedc_tensor_view(FEDC_DTYPE_FLOAT64, &s0, &clamped);
-    fedc_status st = vector_value(ctx, FEDC_DTYPE_FLOAT64, v, p->M, &items[0]);
-    if (st >= 0) st = fedc_value_tensor(ctx, &ct, &items[1]);
+    fedc_status st = fedc__typed_vector_value(ctx, FEDC_DTYPE_FLOAT64, v, p->M, &items[0]);
+    if (st >= 0 && !(items[1] = fedc__scalar_value(ctx, FEDC_DTYPE_FLOAT64, &clamped)))
+        st = fedc_ctx_status(ctx);
     if (st >= 0) st = fedc_value_struct(ctx, 2, items, names, out);
     fedc_value_release(items[0]);
     fedc_value_release(items[1]);
@@ -122,19 +107,19 @@ static void sample_insert(double *rows, int64_t S, int64_t F, const double *row)
 }
 
 /* A copy of n rows' doubles to insert into, or NULL (the error set) when memory runs out. */
-static double *rows_copy(fedc_ctx *ctx, const fedc_tensor *rows, int64_t n) {
+static double *rows_copy(fedc_ctx *ctx, const double *rows, int64_t n) {
     double *copy = fedc_malloc((size_t)n * sizeof *copy);
     if (!copy) {
         fedc_ctx_errorf(ctx, FEDC_STATUS_OUT_OF_MEMORY, "out of memory sampling");
         return NULL;
     }
-    memcpy(copy, rows->data, (size_t)n * sizeof *copy);
+    memcpy(copy, rows, (size_t)n * sizeof *copy);
     return copy;
 }
 
 /* Makes the result value from the rows and frees them. */
 static fedc_status rows_result(fedc_ctx *ctx, double *rows, int64_t n, fedc_value **out) {
-    fedc_status st = vector_value(ctx, FEDC_DTYPE_FLOAT64, rows, n, out);
+    fedc_status st = fedc__typed_vector_value(ctx, FEDC_DTYPE_FLOAT64, rows, n, out);
     fedc_free(rows);
     return st;
 }
@@ -147,20 +132,20 @@ fedc_status fedc__native_sample_put(fedc_ctx *ctx, void *user, const uint8_t *bl
     fedc_status st = sample_sizes(ctx, p, blob, blob_size, &S, &F);
     if (st < 0) return st;
     fedc__blob_get_i64(blob, blob_size, "seed", &seed);
-    const fedc_tensor *rows = vector_of(fedc_value_item(arg, 0), FEDC_DTYPE_FLOAT64, S * (1 + F));
-    const fedc_tensor *m = vector_of(fedc__field(arg, "metrics"), FEDC_DTYPE_FLOAT64, p->M);
-    const fedc_tensor *key = fedc__tensor_of(fedc__field(arg, "key"));
-    const fedc_tensor *round = fedc__tensor_of(fedc__field(arg, "round"));
-    if (!rows || !m || !key || key->dtype != FEDC_DTYPE_INT64 || !round ||
-        round->dtype != FEDC_DTYPE_INT32)
+    const double *rows =
+        fedc__typed_vector_of(fedc_value_item(arg, 0), FEDC_DTYPE_FLOAT64, S * (1 + F));
+    const double *m = fedc__typed_vector_of(fedc__field(arg, "metrics"), FEDC_DTYPE_FLOAT64, p->M);
+    const int64_t *key = fedc__scalar_of(fedc__field(arg, "key"), FEDC_DTYPE_INT64);
+    const int32_t *round = fedc__scalar_of(fedc__field(arg, "round"), FEDC_DTYPE_INT32);
+    if (!rows || !m || !key || !round)
         return type_error(ctx, "metrics sample",
                           "<float64[S*(1+F)],metrics=float64[M],key=int64,round=int32>");
     double *next = rows_copy(ctx, rows, S * (1 + F)), row[65];
     if (!next) return FEDC_STATUS_OUT_OF_MEMORY;
-    fedc_rng r = FEDC_RNG((uint64_t)seed, (uint64_t)((const int32_t *)round->data)[0],
-                          (uint64_t)((const int64_t *)key->data)[0], FEDC_RNG_PURPOSE_SAMPLING);
+    fedc_rng r =
+        FEDC_RNG((uint64_t)seed, (uint64_t)*round, (uint64_t)*key, FEDC_RNG_PURPOSE_SAMPLING);
     row[0] = 1.0 - fedc_rng_uniform_double(&r); /* in (0, 1]: 0 marks an empty row */
-    if (p->model->metrics) fedc_metric_set_finalize(p->model->metrics, m->data, row + 1);
+    if (p->model->metrics) fedc_metric_set_finalize(p->model->metrics, m, row + 1);
     sample_insert(next, S, F, row);
     return rows_result(ctx, next, S * (1 + F), out);
 }
@@ -172,12 +157,13 @@ fedc_status fedc__native_sample_merge(fedc_ctx *ctx, void *user, const uint8_t *
     int64_t S, F;
     fedc_status st = sample_sizes(ctx, p, blob, blob_size, &S, &F);
     if (st < 0) return st;
-    const fedc_tensor *a = vector_of(fedc_value_item(arg, 0), FEDC_DTYPE_FLOAT64, S * (1 + F));
-    const fedc_tensor *b = vector_of(fedc_value_item(arg, 1), FEDC_DTYPE_FLOAT64, S * (1 + F));
-    if (!a || !b) return type_error(ctx, "metrics sample merge", "two float64[S*(1+F)]");
+    const double *a =
+        fedc__typed_vector_of(fedc_value_item(arg, 0), FEDC_DTYPE_FLOAT64, S * (1 + F));
+    const double *other =
+        fedc__typed_vector_of(fedc_value_item(arg, 1), FEDC_DTYPE_FLOAT64, S * (1 + F));
+    if (!a || !other) return type_error(ctx, "metrics sample merge", "two float64[S*(1+F)]");
     double *next = rows_copy(ctx, a, S * (1 + F));
     if (!next) return FEDC_STATUS_OUT_OF_MEMORY;
-    const double *other = b->data;
     for (int64_t i = 0; i < S && other[i * (1 + F)] > 0; i++)
         sample_insert(next, S, F, other + i * (1 + F));
     return rows_result(ctx, next, S * (1 + F), out);
@@ -190,9 +176,8 @@ fedc_status fedc__native_sample_report(fedc_ctx *ctx, void *user, const uint8_t 
     int64_t S, F;
     fedc_status st = sample_sizes(ctx, p, blob, blob_size, &S, &F);
     if (st < 0) return st;
-    const fedc_tensor *rows = vector_of(arg, FEDC_DTYPE_FLOAT64, S * (1 + F));
-    if (!rows) return type_error(ctx, "metrics sample report", "float64[S*(1+F)]");
-    const double *r = rows->data;
+    const double *r = fedc__typed_vector_of(arg, FEDC_DTYPE_FLOAT64, S * (1 + F));
+    if (!r) return type_error(ctx, "metrics sample report", "float64[S*(1+F)]");
     double *col = fedc_malloc((size_t)S * sizeof *col), sampled = 0;
     if (!col) return fedc_ctx_errorf(ctx, FEDC_STATUS_OUT_OF_MEMORY, "out of memory sampling");
     fedc_value *items[65] = {0};
@@ -203,13 +188,12 @@ fedc_status fedc__native_sample_report(fedc_ctx *ctx, void *user, const uint8_t 
         for (int64_t i = 0; i < S; i++)
             col[i] = r[i * (1 + F)] > 0 ? r[i * (1 + F) + 1 + j] : NAN;
         names[j] = fedc_metric_set_name(p->model->metrics, (size_t)j);
-        st = vector_value(ctx, FEDC_DTYPE_FLOAT64, col, S, &items[j]);
+        st = fedc__typed_vector_value(ctx, FEDC_DTYPE_FLOAT64, col, S, &items[j]);
     }
     fedc_free(col);
-    fedc_shape s0 = FEDC_SHAPE0;
-    fedc_tensor nt = fedc_tensor_view(FEDC_DTYPE_FLOAT64, &s0, &sampled);
     names[F] = "num_sampled";
-    if (st >= 0) st = fedc_value_tensor(ctx, &nt, &items[F]);
+    if (st >= 0 && !(items[F] = fedc__scalar_value(ctx, FEDC_DTYPE_FLOAT64, &sampled)))
+        st = fedc_ctx_status(ctx);
     if (st >= 0) st = fedc_value_struct(ctx, (size_t)F + 1, items, names, out);
     for (int64_t j = 0; j <= F; j++)
         fedc_value_release(items[j]);

@@ -134,12 +134,36 @@ const fedc_tensor *fedc__tensor_of(const fedc_value *v) {
     return v ? fedc_value_get_tensor(v) : NULL;
 }
 
-const float *fedc__vector_of(const fedc_value *v, int64_t n) {
+const void *fedc__typed_vector_of(const fedc_value *v, fedc_dtype dt, int64_t n) {
     const fedc_tensor *t = fedc__tensor_of(v);
-    if (!t || t->dtype != FEDC_DTYPE_FLOAT32 || t->shape.rank != 1 || t->shape.dims[0] != n ||
+    if (!t || t->dtype != dt || t->shape.rank != 1 || t->shape.dims[0] != n ||
         !fedc_tensor_is_contiguous(t))
         return NULL;
     return t->data;
+}
+
+const float *fedc__vector_of(const fedc_value *v, int64_t n) {
+    return fedc__typed_vector_of(v, FEDC_DTYPE_FLOAT32, n);
+}
+
+fedc_status fedc__typed_vector_value(fedc_ctx *ctx, fedc_dtype dt, const void *data, int64_t n,
+                                     fedc_value **out) {
+    fedc_shape s = FEDC_SHAPE(n);
+    fedc_tensor t = fedc_tensor_view(dt, &s, (void *)data);
+    return fedc_value_tensor(ctx, &t, out);
+}
+
+const void *fedc__scalar_of(const fedc_value *v, fedc_dtype dt) {
+    const fedc_tensor *t = fedc__tensor_of(v);
+    return t && t->dtype == dt && t->shape.rank == 0 ? t->data : NULL;
+}
+
+fedc_value *fedc__scalar_value(fedc_ctx *ctx, fedc_dtype dt, const void *data) {
+    fedc_shape s = FEDC_SHAPE0;
+    fedc_tensor t = fedc_tensor_view(dt, &s, (void *)data);
+    fedc_value *out = NULL;
+    if (fedc_value_tensor(ctx, &t, &out) < 0) return NULL;
+    return out;
 }
 
 fedc_value *fedc__field(const fedc_value *v, const char *name) {

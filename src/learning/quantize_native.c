@@ -20,9 +20,9 @@ fedc_status fedc__native_quantize(fedc_ctx *ctx, void *user, const uint8_t *blob
                                "quantize: missing or bad 'bits', 'threshold' or 'seed'");
     fedc_value *update = fedc__field(arg, "update");
     const float *u = fedc__vector_of(update, p->P);
-    const fedc_tensor *key = fedc__tensor_of(fedc__field(arg, "key"));
-    const fedc_tensor *round = fedc__tensor_of(fedc__field(arg, "round"));
-    if (!u || !key || key->dtype != FEDC_DTYPE_INT64 || !round || round->dtype != FEDC_DTYPE_INT32)
+    const int64_t *key = fedc__scalar_of(fedc__field(arg, "key"), FEDC_DTYPE_INT64);
+    const int32_t *round = fedc__scalar_of(fedc__field(arg, "round"), FEDC_DTYPE_INT32);
+    if (!u || !key || !round)
         return fedc_ctx_errorf(ctx, FEDC_STATUS_TYPE,
                                "quantize expects <update=float32[%lld],key=int64,round=int32>",
                                (long long)p->P);
@@ -32,7 +32,7 @@ fedc_status fedc__native_quantize(fedc_ctx *ctx, void *user, const uint8_t *blob
     }
     int64_t rotate = 0, n = p->P;
     fedc__blob_get_i64(blob, blob_size, "rotate", &rotate);
-    uint64_t rd = (uint64_t)((const int32_t *)round->data)[0];
+    uint64_t rd = (uint64_t)*round;
     if (rotate) n = fedc_hadamard_padded_size(p->P);
     uint16_t *codes = n > 0 ? fedc_malloc((size_t)n * sizeof *codes) : NULL;
     float *work = n > 0 ? fedc_malloc((size_t)n * sizeof *work) : NULL;
@@ -43,7 +43,7 @@ fedc_status fedc__native_quantize(fedc_ctx *ctx, void *user, const uint8_t *blob
     if (st >= 0 && rotate) st = fedc_hadamard_rotate(ctx, u, p->P, work, n, (uint64_t)seed, rd);
     if (st >= 0)
         st = fedc_quantize_stochastic(ctx, rotate ? work : u, n, (int)bits, (uint64_t)seed, rd,
-                                      (uint64_t)((const int64_t *)key->data)[0], codes, &lo, &hi);
+                                      (uint64_t)*key, codes, &lo, &hi);
     if (st >= 0) st = fedc_dequantize(ctx, codes, n, (int)bits, lo, hi, work);
     if (st >= 0 && rotate) st = fedc_hadamard_unrotate(ctx, work, n, (uint64_t)seed, rd);
     fedc_value *v = NULL;

@@ -20,25 +20,6 @@ static double code_scale(int64_t bits, double bound) {
     return bound > 0 ? (double)(((int64_t)1 << (bits - 1)) - 1) / bound : 0;
 }
 
-static fedc_status int_vector(fedc_ctx *ctx, const int32_t *v, int64_t n, fedc_value **out) {
-    fedc_shape s = FEDC_SHAPE(n);
-    fedc_tensor t = fedc_tensor_view(FEDC_DTYPE_INT32, &s, (void *)v);
-    return fedc_value_tensor(ctx, &t, out);
-}
-
-static const int32_t *int_vector_of(const fedc_value *v, int64_t n) {
-    const fedc_tensor *t = fedc__tensor_of(v);
-    return t && t->dtype == FEDC_DTYPE_INT32 && t->shape.rank == 1 && t->shape.dims[0] == n
-               ? t->data
-               : NULL;
-}
-
-static float scalar_of(const fedc_value *v, bool *ok) {
-    const fedc_tensor *t = fedc__tensor_of(v);
-    *ok = t && t->dtype == FEDC_DTYPE_FLOAT32 && t->shape.rank == 0;
-    return *ok ? ((const float *)t->data)[0] : 0;
-}
-
 fedc_status fedc__native_secure_encode(fedc_ctx *ctx, void *user, const uint8_t *blob,
                                        size_t blob_size, fedc_value *arg, fedc_value **out) {
     fedc_learning_process *p = user;
@@ -47,16 +28,15 @@ fedc_status fedc__native_secure_encode(fedc_ctx *ctx, void *user, const uint8_t 
         !fedc__blob_get_i64(blob, blob_size, "seed", &seed) || bits < 2 || bits > 24)
         return bad_blob(ctx, "secure encode");
     const float *u = fedc__vector_of(fedc__field(arg, "update"), p->P);
-    const fedc_tensor *key = fedc__tensor_of(fedc__field(arg, "key"));
-    const fedc_tensor *round = fedc__tensor_of(fedc__field(arg, "round"));
-    bool ok;
-    float bound = scalar_of(fedc__field(arg, "bound"), &ok);
-    if (!u || !ok || !key || key->dtype != FEDC_DTYPE_INT64 || !round ||
-        round->dtype != FEDC_DTYPE_INT32)
+    const int64_t *key = fedc__scalar_of(fedc__field(arg, "key"), FEDC_DTYPE_INT64);
+    const int32_t *round = fedc__scalar_of(fedc__field(arg, "round"), FEDC_DTYPE_INT32);
+    const float *bound_p = fedc__scalar_of(fedc__field(arg, "bound"), FEDC_DTYPE_FLOAT32);
+    if (!u || !bound_p || !key || !round)
         return fedc_ctx_errorf(ctx, FEDC_STATUS_TYPE,
                                "secure encode expects <update=float32[%lld],bound=float32,"
                                "key=int64,round=int32>",
                                (long long)p->P);
+    float bound = *bound_p;
     size_t n = (size_t)(p->P ? p->P : 1);
     float *clamped = fedc_malloc(n * sizeof *clamped);
     int32_t *codes = fedc_calloc(n, sizeof *codes);
@@ -68,10 +48,9 @@ fedc_status fedc__native_secure_encode(fedc_ctx *ctx, void *user, const uint8_t 
     for (int64_t i = 0; st >= 0 && i < p->P; i++)
         clamped[i] = u[i] > bound ? bound : u[i] < -bound ? -bound : u[i];
     if (st >= 0 && scale > 0)
-        st = fedc_discretize(ctx, clamped, p->P, scale, true, (uint64_t)seed,
-                             (uint64_t)((const int32_t *)round->data)[0],
-                             (uint64_t)((const int64_t *)key->data)[0], codes);
-    if (st >= 0) st = int_vector(ctx, codes, p->P, out);
+        st = fedc_discretize(ctx, clamped, p->P, scale, true, (uint64_t)seed, (uint64_t)*round,
+                             (uint64_t)*key, codes);
+    if (st >= 0) st = fedc__typed_vector_value(ctx, FEDC_DTYPE_INT32, codes, p->P, out);
     fedc_free(clamped);
     fedc_free(codes);
     return st < 0 ? fedc_ctx_prefixf(ctx, "secure encode") : st;
@@ -83,8 +62,8 @@ fedc_status fedc__native_secure_add(fedc_ctx *ctx, void *user, const uint8_t *bl
     int64_t T;
     if (!fedc__blob_get_i64(blob, blob_size, "modulus_bits", &T) || T < 2 || T > 31)
         return bad_blob(ctx, "secure add");
-    const int32_t *a = int_vector_of(fedc_value_item(arg, 0), p->P);
-    const int32_t *b = int_vector_of(fedc_value_item(arg, 1), p->P);
+    const int32_t *a = fedc__typed_vector_of(fedc_value_item(arg, 0), FEDC_DTYPE_INT32, p->P);
+    const int32_t *b = fedc__typed_vector_of(fedc_value_item(arg, 1), FEDC_DTYPE_INT32, p->P);
     if (!a || !b)
         return fedc_ctx_errorf(ctx, FEDC_STATUS_TYPE,
                                "secure add expects <int32[%lld],int32[%lld]>", (long long)p->P,
@@ -94,7 +73,7 @@ fedc_status fedc__native_secure_add(fedc_ctx *ctx, void *user, const uint8_t *bl
     memcpy(sum, a, (size_t)p->P * sizeof *sum);
     int32_t half = (int32_t)((int64_t)1 << (T - 1));
     fedc_status st = fedc_modular_add(ctx, sum, b, p->P, -half, half);
-    if (st >= 0) st = int_vector(ctx, sum, p->P, out);
+    if (st >= 0) st = fedc__typed_vector_value(ctx, FEDC_DTYPE_INT32, sum, p->P, out);
     fedc_free(sum);
     return st;
 }
@@ -106,24 +85,23 @@ fedc_status fedc__native_secure_decode(fedc_ctx *ctx, void *user, const uint8_t 
     if (!fedc__blob_get_i64(blob, blob_size, "bits", &bits) ||
         !fedc__blob_get_i64(blob, blob_size, "capacity", &capacity) || bits < 2 || bits > 24)
         return bad_blob(ctx, "secure decode");
-    const int32_t *sum = int_vector_of(fedc__field(arg, "sum"), p->P);
-    bool ok_bound, ok_clients;
-    float bound = scalar_of(fedc__field(arg, "bound"), &ok_bound);
-    float clients = scalar_of(fedc__field(arg, "clients"), &ok_clients);
-    if (!sum || !ok_bound || !ok_clients)
+    const int32_t *sum = fedc__typed_vector_of(fedc__field(arg, "sum"), FEDC_DTYPE_INT32, p->P);
+    const float *bound = fedc__scalar_of(fedc__field(arg, "bound"), FEDC_DTYPE_FLOAT32);
+    const float *clients = fedc__scalar_of(fedc__field(arg, "clients"), FEDC_DTYPE_FLOAT32);
+    if (!sum || !bound || !clients)
         return fedc_ctx_errorf(ctx, FEDC_STATUS_TYPE,
                                "secure decode expects <sum=int32[%lld],bound=float32,"
                                "clients=float32>",
                                (long long)p->P);
-    if (clients > (float)capacity)
+    if (*clients > (float)capacity)
         return fedc_ctx_errorf(ctx, FEDC_STATUS_OUT_OF_RANGE,
                                "secure mean: %.0f clients in the round, more than its capacity "
                                "%lld (the modular sum could wrap)",
-                               clients, (long long)capacity);
+                               *clients, (long long)capacity);
     float *v = fedc_calloc((size_t)(p->P ? p->P : 1), sizeof *v);
     if (!v)
         return fedc_ctx_errorf(ctx, FEDC_STATUS_OUT_OF_MEMORY, "out of memory in secure decode");
-    double scale = code_scale(bits, bound);
+    double scale = code_scale(bits, *bound);
     fedc_status st = scale > 0 ? fedc_undiscretize(ctx, sum, p->P, scale, v) : FEDC_STATUS_OK;
     if (st >= 0) st = fedc__vector_value(ctx, v, p->P, out);
     fedc_free(v);

@@ -33,26 +33,22 @@ static fedc_status make_struct(fedc_ctx *ctx, size_t n, fedc_value **items,
     return st;
 }
 
-/* A struct of the process's adaptive norm estimates from A floats. */
-static fedc_status aggregator_state(fedc_ctx *ctx, const fedc_learning_process *p, const float *est,
-                                    fedc_value **out) {
+fedc_status fedc__aggregator_state(fedc_ctx *ctx, const fedc_learning_process *p, const float *est,
+                                   fedc_value **out) {
     fedc_value *items[FEDC__AGG_MAX_DEPTH] = {0};
     const char *names[FEDC__AGG_MAX_DEPTH];
-    fedc_shape s = FEDC_SHAPE0;
     for (int64_t i = 0; i < p->A; i++) {
-        fedc_tensor t = fedc_tensor_view(FEDC_DTYPE_FLOAT32, &s, (void *)&est[i]);
-        fedc_value_tensor(ctx, &t, &items[i]);
+        items[i] = fedc__scalar_value(ctx, FEDC_DTYPE_FLOAT32, &est[i]);
         names[i] = p->agg_names[i];
     }
     return make_struct(ctx, (size_t)p->A, items, names, out);
 }
 
-/* The A estimates of an aggregator state into est; false when it is not one of this process. */
-static bool aggregator_values(const fedc_learning_process *p, const fedc_value *v, float *est) {
+bool fedc__aggregator_values(const fedc_learning_process *p, const fedc_value *v, float *est) {
     for (int64_t i = 0; i < p->A; i++) {
-        const fedc_tensor *t = fedc__tensor_of(fedc__field(v, p->agg_names[i]));
-        if (!t || t->dtype != FEDC_DTYPE_FLOAT32 || t->shape.rank != 0) return false;
-        est[i] = ((const float *)t->data)[0];
+        const float *e = fedc__scalar_of(fedc__field(v, p->agg_names[i]), FEDC_DTYPE_FLOAT32);
+        if (!e) return false;
+        est[i] = *e;
     }
     return true;
 }
@@ -150,7 +146,7 @@ fedc_status fedc__native_init(fedc_ctx *ctx, void *user, const uint8_t *blob, si
     fedc__vector_value(ctx, tmp, p->F, &fin);
     fedc_free(tmp);
     fedc_value *agg = NULL;
-    if (p->A && aggregator_state(ctx, p, p->agg_init, &agg) < 0) agg = NULL;
+    if (p->A && fedc__aggregator_state(ctx, p, p->agg_init, &agg) < 0) agg = NULL;
     return make_state(ctx, p,
                       (fedc__state){.weights = weights,
                                     .hparams = hp,
@@ -184,7 +180,7 @@ static fedc_status read_state(fedc_ctx *ctx, const fedc_learning_process *p, fed
     if (!out->trainable || !out->opt || !fedc__vector_of(m->hparams, p->H) || !r ||
         (p->extra_name && !out->extra_data) || r->dtype != FEDC_DTYPE_INT32 || r->shape.rank != 0 ||
         !fedc__vector_of(fedc__field(m->weights, "non_trainable"), p->Q) ||
-        (p->A && !aggregator_values(p, m->aggregator, out->estimates)))
+        (p->A && !fedc__aggregator_values(p, m->aggregator, out->estimates)))
         return fedc_ctx_errorf(
             ctx, FEDC_STATUS_TYPE,
             "not a state of this learning process (P=%lld, H=%lld, F=%lld%s%s%s%s)",
@@ -444,7 +440,7 @@ fedc_status fedc__native_server_update(fedc_ctx *ctx, void *user, const uint8_t 
         extra = fedc_value_retain(sp.m.extra);
     }
     fedc_free(noisy);
-    if (st >= 0 && p->A) st = aggregator_state(ctx, p, est, &aggst);
+    if (st >= 0 && p->A) st = fedc__aggregator_state(ctx, p, est, &aggst);
     if (st < 0) {
         fedc_value_release(weights);
         fedc_value_release(fin);

@@ -114,32 +114,10 @@ static fedc_status state_blobs(fedc_ctx *ctx, const fedc_learning_process *p, fe
         b[(*count)++] = (fedc_checkpoint_blob){"client_work_state", fedc__vector_of(m.extra, p->E),
                                                (size_t)p->E * sizeof(float)};
     if (p->A) {
-        for (int64_t i = 0; i < p->A; i++)
-            est[i] = (float)fedc_tensor_get_flat(
-                fedc__tensor_of(fedc__field(m.aggregator, p->agg_names[i])), 0);
+        fedc__aggregator_values(p, m.aggregator, est); /* checked by fedc__read_state */
         b[(*count)++] = (fedc_checkpoint_blob){"aggregator", est, (size_t)p->A * sizeof(float)};
     }
     return FEDC_STATUS_OK;
-}
-
-/* The aggregator state <name=float32,...> from A floats at any alignment. */
-static fedc_status aggregator_from_bytes(fedc_ctx *ctx, const fedc_learning_process *p,
-                                         const void *bytes, fedc_value **out) {
-    fedc_value *items[FEDC__AGG_MAX_DEPTH] = {0};
-    const char *names[FEDC__AGG_MAX_DEPTH];
-    fedc_status st = FEDC_STATUS_OK;
-    for (int64_t i = 0; i < p->A && st >= 0; i++) {
-        float v;
-        memcpy(&v, (const char *)bytes + i * (int64_t)sizeof v, sizeof v);
-        fedc_shape sh = FEDC_SHAPE0;
-        fedc_tensor t = fedc_tensor_view(FEDC_DTYPE_FLOAT32, &sh, &v);
-        st = fedc_value_tensor(ctx, &t, &items[i]);
-        names[i] = p->agg_names[i];
-    }
-    if (st >= 0) st = fedc_value_struct(ctx, (size_t)p->A, items, names, out);
-    for (int64_t i = 0; i < p->A; i++)
-        fedc_value_release(items[i]);
-    return st;
 }
 
 /* A float32 [n] value from n floats at any alignment (a checkpoint blob's bytes). */
@@ -190,8 +168,11 @@ static fedc_status state_from_checkpoint(fedc_ctx *ctx, const fedc_learning_proc
                                  "process needs %lld",
                                  (long long)fedc_checkpoint_round(c), data ? size : 0,
                                  (long long)p->A * 4);
-        else
-            st = aggregator_from_bytes(ctx, p, data, &agg);
+        else { /* a blob's bytes need not be aligned for a float: copy them out */
+            float est[FEDC__AGG_MAX_DEPTH];
+            memcpy(est, data, size);
+            st = fedc__aggregator_state(ctx, p, est, &agg);
+        }
     }
     if (st >= 0) {
         static const char *const wn[2] = {"trainable", "non_trainable"};
