@@ -49,19 +49,10 @@ static fedc_status oom(fedc_ctx *ctx) {
     return fedc_ctx_errorf(ctx, FEDC_STATUS_OUT_OF_MEMORY, "out of memory in client work");
 }
 
-static fedc_value *scalar_f32(fedc_ctx *ctx, float v) {
-    fedc_shape s = FEDC_SHAPE0;
-    fedc_tensor t = fedc_tensor_view(FEDC_DTYPE_FLOAT32, &s, &v);
-    fedc_value *out = NULL;
-    fedc_value_tensor(ctx, &t, &out);
-    return out;
-}
-
+/* A float64 [n] value copied from v, or NULL when memory ran out. */
 static fedc_value *vector_f64(fedc_ctx *ctx, const double *v, int64_t n) {
-    fedc_shape s = FEDC_SHAPE(n);
-    fedc_tensor t = fedc_tensor_view(FEDC_DTYPE_FLOAT64, &s, (void *)v);
     fedc_value *out = NULL;
-    fedc_value_tensor(ctx, &t, &out);
+    fedc__typed_vector_value(ctx, FEDC_DTYPE_FLOAT64, v, n, &out);
     return out;
 }
 
@@ -334,7 +325,8 @@ fedc_status fedc__native_train(fedc_ctx *ctx, void *user, const uint8_t *blob, s
      * adaptive norms come back with the update, and a quantizing aggregator keys its draws by
      * the client and the round */
     const char *names[7] = {"update", "weight", "metrics"};
-    fedc_value *items[7] = {NULL, scalar_f32(ctx, weight), vector_f64(ctx, r.metrics, M)};
+    fedc_value *items[7] = {NULL, fedc__scalar_value(ctx, FEDC_DTYPE_FLOAT32, &weight),
+                            vector_f64(ctx, r.metrics, M)};
     size_t n = 3;
     fedc__vector_value(ctx, r.acc, P, &items[0]);
     if (p->second_name) {
@@ -349,14 +341,11 @@ fedc_status fedc__native_train(fedc_ctx *ctx, void *user, const uint8_t *blob, s
     int64_t send_key = 0;
     if (fedc__blob_get_i64(blob, blob_size, "send_key", &send_key) && send_key) {
         int64_t key = (int64_t)r.data.key;
-        fedc_shape s0 = FEDC_SHAPE0;
-        fedc_tensor kt = fedc_tensor_view(FEDC_DTYPE_INT64, &s0, &key);
-        names[n] = "key";
-        fedc_value_tensor(ctx, &kt, &items[n++]);
-        names[n] = "round";
         int32_t rd = (int32_t)round;
-        fedc_tensor rt = fedc_tensor_view(FEDC_DTYPE_INT32, &s0, &rd);
-        fedc_value_tensor(ctx, &rt, &items[n++]);
+        names[n] = "key";
+        items[n++] = fedc__scalar_value(ctx, FEDC_DTYPE_INT64, &key);
+        names[n] = "round";
+        items[n++] = fedc__scalar_value(ctx, FEDC_DTYPE_INT32, &rd);
     }
     bool made = true;
     for (size_t i = 0; i < n; i++)
