@@ -20,8 +20,8 @@ static fedc_status kind_error(fedc__exec *ex, const fedc_node *n, const char *wa
 }
 
 /* Whether two names are equal, compared here rather than by a call to strcmp: names are short
- * and most differ at their first character (a client's work looks up its names once per
- * client). */
+ * and most differ at their first character (a client's work looks up its names in its
+ * environment once per client). */
 static inline bool same_name(const char *a, const char *b) {
     while (*a && *a == *b)
         a++, b++;
@@ -29,9 +29,7 @@ static inline bool same_name(const char *a, const char *b) {
 }
 
 static const fedc_def *find_def(const fedc_comp *comp, const char *name) {
-    for (size_t i = 0; i < comp->ndefs; i++)
-        if (same_name(comp->defs[i].name, name)) return &comp->defs[i];
-    return NULL;
+    return fedc_comp_lookup(comp, name);
 }
 
 /* The value of definition d: from the run's cache when d is a constant (a literal, or a lambda,
