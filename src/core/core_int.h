@@ -302,9 +302,9 @@ fedc_status fedc__exec_client_error(fedc__exec *ex, fedc_intrinsic in, size_t i,
 typedef fedc_status (*fedc__client_sink)(fedc__exec *ex, void *user, size_t i, fedc_value *r);
 
 /* Applies fn to member i of the per-client value v (v NULL: calls fn with no argument, as
- * federated_eval) for i in [0, n), on ex->opts.pool in chunks of consecutive clients (a window
- * of ex->opts.window clients split among the workers, so at most a window of results is held),
- * handing the results to sink in index order on the thread that computed them. A client that
+ * federated_eval) for i in [0, n), on ex->opts.pool in chunks of consecutive clients (at most
+ * ex->opts.window results wait for an earlier client; many light clients run on the calling
+ * thread), handing the results to sink in index order, one worker at a time. A client that
  * fails stops the run: the lowest failing index is reported, prefixed by
  * fedc__exec_client_error. */
 fedc_status fedc__exec_map_clients(fedc__exec *ex, fedc_intrinsic in, fedc_value *fn, fedc_value *v,

@@ -220,19 +220,17 @@ static void put_metric_natives(text *t, const fedc_learning_process *p, const me
         put_blob_native(t, "sample_put", "fedc.learning.sample_put", type, blob);
         snprintf(type, sizeof type, "(<%s,%s> -> %s)", f->acc_type, f->acc_type, f->acc_type);
         put_blob_native(t, "sample_merge", "fedc.learning.sample_merge", type, blob);
-        text out = {0};
-        put(&out, "<");
+        text report = {0}; /* one float64[S] per metric: longer than `type` may hold */
+        put(&report, "(%s -> <", f->acc_type);
         const fedc_metric_set *set = p->model->metrics;
         for (size_t i = 0; set && i < fedc_metric_set_count(set); i++)
-            put(&out, "%s=float64[%lld],", fedc_metric_set_name(set, i), S);
-        put(&out, "num_sampled=float64>");
-        snprintf(type, sizeof type, "(%s -> ", f->acc_type);
-        text full = {0};
-        put(&full, "%s%s)", type, out.s ? out.s : "");
-        put_blob_native(t, "sample_report", "fedc.learning.sample_report", full.s ? full.s : "",
-                        blob);
-        fedc_free(out.s);
-        fedc_free(full.s);
+            put(&report, "%s=float64[%lld],", fedc_metric_set_name(set, i), S);
+        put(&report, "num_sampled=float64>)");
+        if (report.oom || !report.s)
+            t->oom = true; /* the process then fails with OUT_OF_MEMORY */
+        else
+            put_blob_native(t, "sample_report", "fedc.learning.sample_report", report.s, blob);
+        fedc_free(report.s);
     }
 }
 
