@@ -254,7 +254,8 @@ static fedc_status dp_update(fedc_ctx *ctx, const fedc_learning_process *p, cons
     return FEDC_STATUS_OK;
 }
 
-/* The clip norm the DP stage applied this round: its estimate (adaptive) or its fixed norm. */
+/* The clip norm the DP stage applied this round: its estimate (adaptive) or its fixed norm (0
+ * without DP). */
 static fedc_status dp_clip(fedc_ctx *ctx, const fedc_learning_process *p, const uint8_t *blob,
                            size_t blob_size, const float *estimates, double *clip) {
     char name[32];
@@ -268,7 +269,7 @@ static fedc_status dp_clip(fedc_ctx *ctx, const fedc_learning_process *p, const 
         return fedc_ctx_errorf(ctx, FEDC_STATUS_INVALID_ARGUMENT,
                                "DP options name an aggregator state '%s' the process lacks", name);
     }
-    if (fedc__blob_get_f64(blob, blob_size, "dp_clip", clip)) return FEDC_STATUS_OK;
+    fedc__blob_get_f64(blob, blob_size, "dp_clip", clip); /* absent without DP: 0 */
     return FEDC_STATUS_OK;
 }
 
