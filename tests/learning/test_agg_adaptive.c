@@ -63,6 +63,21 @@ static void finish(run *r) {
     fedc_learning_process_destroy(r->p);
 }
 
+/* The largest difference between two runs' trainable weights. */
+static double farthest(fedc_ctx *ctx, const run *a, const run *b) {
+    fedc_value *wa, *wb;
+    ASSERT_OK(fedc_learning_process_get_model_weights(ctx, a->p, a->state, &wa));
+    ASSERT_OK(fedc_learning_process_get_model_weights(ctx, b->p, b->state, &wb));
+    const fedc_tensor *x = fedc_value_get_tensor(fedc_value_item(wa, 0));
+    const fedc_tensor *y = fedc_value_get_tensor(fedc_value_item(wb, 0));
+    double far = 0;
+    for (int64_t i = 0; i < fedc_tensor_numel(x); i++)
+        far = fmax(far, fabs(fedc_tensor_get_flat(x, i) - fedc_tensor_get_flat(y, i)));
+    fedc_value_release(wa);
+    fedc_value_release(wb);
+    return far;
+}
+
 static double metric(fedc_ctx *ctx, fedc_value *m, const char *path) {
     double v = NAN;
     ASSERT_OK(fedc_metrics_get(ctx, m, path, &v));
@@ -217,35 +232,17 @@ TEST(quantization_in_a_process_is_close_to_the_plain_mean_and_keyed) {
     run plain = start(ctx, lm, &mean), fine = start(ctx, lm, &q16), coarse = start(ctx, lm, &q1);
     fedc_value *m[3] = {step(ctx, &plain, data, 0), step(ctx, &fine, data, 2),
                         step(ctx, &coarse, data, 0)};
-    fedc_value *w[3];
-    ASSERT_OK(fedc_learning_process_get_model_weights(ctx, plain.p, plain.state, &w[0]));
-    ASSERT_OK(fedc_learning_process_get_model_weights(ctx, fine.p, fine.state, &w[1]));
-    ASSERT_OK(fedc_learning_process_get_model_weights(ctx, coarse.p, coarse.state, &w[2]));
-    const float *a = fedc_value_get_tensor(fedc_value_item(w[0], 0))->data;
-    const float *b = fedc_value_get_tensor(fedc_value_item(w[1], 0))->data;
-    const float *c = fedc_value_get_tensor(fedc_value_item(w[2], 0))->data;
-    int64_t n = fedc_learning_model_num_trainable(lm);
-    double far16 = 0, far1 = 0;
-    for (int64_t i = 0; i < n; i++) {
-        far16 = fmax(far16, fabs((double)a[i] - b[i]));
-        far1 = fmax(far1, fabs((double)a[i] - c[i]));
-    }
+    double far16 = farthest(ctx, &plain, &fine), far1 = farthest(ctx, &plain, &coarse);
     ASSERT_LT(far16, 1e-4); /* 65535 levels */
     ASSERT_GT(far1, far16); /* 1 level: the draws show */
     /* in the round's rotated basis: still the mean within the codes' precision, other bits */
     fedc_aggregator r16 = q16;
     r16.rotate = true;
     run rotated = start(ctx, lm, &r16);
-    fedc_value *m5 = step(ctx, &rotated, data, 2), *w5;
-    ASSERT_OK(fedc_learning_process_get_model_weights(ctx, rotated.p, rotated.state, &w5));
-    const float *d = fedc_value_get_tensor(fedc_value_item(w5, 0))->data;
-    double far_rotated = 0;
-    for (int64_t i = 0; i < n; i++)
-        far_rotated = fmax(far_rotated, fabs((double)a[i] - d[i]));
-    ASSERT_LT(far_rotated, 1e-4);
+    fedc_value *m5 = step(ctx, &rotated, data, 2);
+    ASSERT_LT(farthest(ctx, &plain, &rotated), 1e-4);
     ASSERT_FALSE(fedc_value_equal(rotated.state, fine.state));
     fedc_value_release(m5);
-    fedc_value_release(w5);
     finish(&rotated);
     /* the draws are keyed: another run on 2 threads gives the same bits */
     run again = start(ctx, lm, &q1);
@@ -253,10 +250,8 @@ TEST(quantization_in_a_process_is_close_to_the_plain_mean_and_keyed) {
     ASSERT_TRUE(fedc_value_equal(again.state, coarse.state));
     fedc_value_release(m4);
     finish(&again);
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 3; i++)
         fedc_value_release(m[i]);
-        fedc_value_release(w[i]);
-    }
     finish(&plain);
     finish(&fine);
     finish(&coarse);
@@ -338,18 +333,9 @@ TEST(the_secure_preset_is_the_clipped_mean_within_its_precision) {
     fedc_value *ma = step(ctx, &a, data, 0), *mb = step(ctx, &b, data, 0);
     double bound = metric(ctx, ma, "aggregator/secure_bound");
     ASSERT_EQ(bound, metric(ctx, ma, "aggregator/clipping_norm"));
-    fedc_value *wa, *wb;
-    ASSERT_OK(fedc_learning_process_get_model_weights(ctx, a.p, a.state, &wa));
-    ASSERT_OK(fedc_learning_process_get_model_weights(ctx, b.p, b.state, &wb));
-    const float *x = fedc_value_get_tensor(fedc_value_item(wa, 0))->data;
-    const float *y = fedc_value_get_tensor(fedc_value_item(wb, 0))->data;
-    double far = 0;
-    for (int64_t i = 0; i < fedc_learning_model_num_trainable(lm); i++)
-        far = fmax(far, fabs((double)x[i] - y[i]));
+    double far = farthest(ctx, &a, &b);
     ASSERT_LE(far, bound / 32767 + 1e-6); /* one code step of the mean, at most */
     ASSERT_GT(far, 0);                    /* the rounding is there */
-    fedc_value_release(wa);
-    fedc_value_release(wb);
     fedc_value_release(ma);
     fedc_value_release(mb);
     finish(&a);
