@@ -71,6 +71,26 @@ for n_, t in [("conv.x", x), ("conv.k", k), ("conv.b", b), ("conv.dy", dy), ("co
               ("conv.dx", x.grad), ("conv.dk", k.grad), ("conv.db", b.grad)]:
     emit(n_, t)
 
+# ---- Conv2D 3x3 at stride 1 over 16+ channels (the Winograd path), relu: SAME on x NHWC
+# [2,5,6,16] with 16 filters, and VALID on [1,7,5,17] with 18 filters ----
+for name, shape, filters, padding, seed in [("wconv", (2, 5, 6, 16), 16, "same", 40),
+                                            ("wconv_valid", (1, 7, 5, 17), 18, "valid", 50)]:
+    x = tensor(shape, seed)
+    k = tensor((3, 3, shape[3], filters), seed + 1)
+    b = tensor((filters,), seed + 2)
+    xt = x.permute(0, 3, 1, 2)
+    if padding == "same":
+        pt, pb = same_pad(shape[1], 3, 1)
+        pl, pr = same_pad(shape[2], 3, 1)
+        xt = F.pad(xt, (pl, pr, pt, pb))
+    z = F.conv2d(xt, k.permute(3, 2, 0, 1), b)
+    y = torch.relu(z).permute(0, 2, 3, 1)
+    dy = tensor(y.shape, seed + 3).detach()
+    y.backward(dy)
+    for n_, t in [("x", x), ("k", k), ("b", b), ("dy", dy), ("y", y), ("dx", x.grad),
+                  ("dk", k.grad), ("db", b.grad)]:
+        emit(name + "." + n_, t)
+
 # ---- MaxPool 2x2 (valid) and AvgPool 3x3 stride 2 SAME on [2,5,5,3] ----
 x = tensor((2, 5, 5, 3), 9)
 y = F.max_pool2d(x.permute(0, 3, 1, 2), 2).permute(0, 2, 3, 1)

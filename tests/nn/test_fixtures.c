@@ -81,6 +81,17 @@ TEST(conv2d_same_stride2_relu) {
           (const char *[]){"dk", "db", NULL}, true);
 }
 
+/* 3x3 windows at stride 1 over 16+ channels: Conv2D's Winograd path. */
+TEST(conv2d_3x3_stride1_relu) {
+    check(ctx, "wconv", fedc_layer_conv2d(16, 3, 3, 1, 1, FEDC_PADDING_SAME, FEDC_ACTIVATION_RELU),
+          FEDC_SHAPE(5, 6, 16), 2, (const char *[]){"k", "b", NULL},
+          (const char *[]){"dk", "db", NULL}, true);
+    check(ctx, "wconv_valid",
+          fedc_layer_conv2d(18, 3, 3, 1, 1, FEDC_PADDING_VALID, FEDC_ACTIVATION_RELU),
+          FEDC_SHAPE(7, 5, 17), 1, (const char *[]){"k", "b", NULL},
+          (const char *[]){"dk", "db", NULL}, true);
+}
+
 TEST(pooling) {
     check(ctx, "maxpool", fedc_layer_maxpool2d(2, 2, 0, 0, FEDC_PADDING_VALID), FEDC_SHAPE(5, 5, 3),
           2, (const char *[]){NULL}, NULL, true);
