@@ -209,9 +209,12 @@ static void grad_tile(const float *const cell[4], int64_t c, int n, float *const
 }
 
 /* A^T m A for channels [c, c + n) of one tile: A^T down the columns into s (2x4), then along
- * the rows into the output cells that exist (dst NULL past the image's last row or column). */
-static void output_tile(float *const in[CELLS], int64_t c, int n, float *const dst[4]) {
-    float s[8][CHUNK];
+ * the rows into o, then through the epilogue (bias of the channel, relu) into the output cells
+ * that exist (dst NULL past the image's last row or column). The bias is added after the
+ * transform and relu applied last, as the separate passes would: the same bits. */
+static void output_tile(float *const in[CELLS], int64_t c, int n, const fedc__wino_epilogue *ep,
+                        float *const dst[4]) {
+    float s[8][CHUNK], o[4][CHUNK];
     for (int j = 0; j < 4; j++) {
         const float *m0 = in[j] + c, *m1 = in[4 + j] + c, *m2 = in[8 + j] + c;
         const float *m3 = in[12 + j] + c;
@@ -222,13 +225,22 @@ static void output_tile(float *const in[CELLS], int64_t c, int n, float *const d
     }
     for (int r = 0; r < 2; r++) {
         const float *s0 = s[4 * r], *s1 = s[4 * r + 1], *s2 = s[4 * r + 2], *s3 = s[4 * r + 3];
-        float *y0 = dst[2 * r], *y1 = dst[2 * r + 1];
-        if (y0)
-            for (int k = 0; k < n; k++)
-                y0[c + k] = s0[k] + s1[k] + s2[k];
-        if (y1)
-            for (int k = 0; k < n; k++)
-                y1[c + k] = s1[k] - s2[k] - s3[k];
+        for (int k = 0; k < n; k++) {
+            o[2 * r][k] = s0[k] + s1[k] + s2[k];
+            o[2 * r + 1][k] = s1[k] - s2[k] - s3[k];
+        }
+    }
+    const float *bias = ep && ep->bias ? ep->bias + c : NULL;
+    bool relu = ep && ep->relu;
+    for (int e = 0; e < 4; e++) {
+        float *y = dst[e];
+        if (!y) continue;
+        for (int k = 0; k < n; k++) {
+            float v = o[e][k];
+            if (bias) v += bias[k];
+            if (relu) v = v > 0.0f ? v : 0.0f;
+            y[c + k] = v;
+        }
     }
 }
 
@@ -270,7 +282,8 @@ static void grad_transform(const fedc__wino_geom *w, int64_t batch, const float 
 }
 
 /* y [batch, out_h, out_w, out_c] from m[16][tiles][out_c] (only read). */
-static void output_transform(const fedc__wino_geom *w, int64_t batch, float *m, float *y) {
+static void output_transform(const fedc__wino_geom *w, int64_t batch, float *m,
+                             const fedc__wino_epilogue *ep, float *y) {
     int64_t tiles = fedc__wino_tiles(w, batch), c = w->out_c, t = 0;
     for (int64_t n = 0; n < batch; n++)
         for (int64_t ty = 0; ty < w->tiles_h; ty++)
@@ -285,19 +298,19 @@ static void output_transform(const fedc__wino_geom *w, int64_t batch, float *m, 
                     }
                 tile_rows(m, tiles, c, t, in);
                 for (int64_t c0 = 0; c0 < c; c0 += CHUNK)
-                    output_tile(in, c0, (int)(c - c0 < CHUNK ? c - c0 : CHUNK), dst);
+                    output_tile(in, c0, (int)(c - c0 < CHUNK ? c - c0 : CHUNK), ep, dst);
             }
 }
 
 void fedc__wino_conv(const fedc__wino_geom *w, int64_t batch, const float *x, const float *u,
-                     float *work, float *y) {
+                     const fedc__wino_epilogue *ep, float *work, float *y) {
     int64_t tiles = fedc__wino_tiles(w, batch), ci = w->in_c, co = w->out_c;
     float *v = work, *m = work + CELLS * tiles * ci;
     input_transform(w, batch, x, v);
     for (int e = 0; e < CELLS; e++)
         fedc_sgemm(false, false, tiles, co, ci, 1.0f, v + e * tiles * ci, ci, u + e * ci * co, co,
                    0.0f, m + e * tiles * co, co);
-    output_transform(w, batch, m, y);
+    output_transform(w, batch, m, ep, y);
 }
 
 void fedc__wino_kernel_grad(const fedc__wino_geom *w, int64_t batch, const float *x,

@@ -105,6 +105,7 @@ static void conv_forward(const fedc_layer *l, fedc_layer_io *io, const float *x,
     int64_t k = patch(l), f = l->spec.units;
     int64_t group = group_of(l, io->batch), in_size = fedc_shape_numel(&l->in_shape);
     bool act = l->spec.activation != FEDC_ACTIVATION_LINEAR;
+    bool relu = l->spec.activation == FEDC_ACTIVATION_RELU;
     const float *b = l->spec.use_bias ? l->params + k * f : NULL;
     fedc_conv2d_geom g = l->geom;
     bool wino = winograd(l);
@@ -117,12 +118,15 @@ static void conv_forward(const fedc_layer *l, fedc_layer_io *io, const float *x,
         int64_t r0 = rows_of(l, n0), rows = rows_of(l, g.batch);
         float *z = (act ? io->saved : y) + r0 * f, *yg = y + r0 * f;
         if (wino) {
-            fedc__wino_conv(&w, g.batch, x + n0 * in_size, u, work, z);
-        } else {
-            fedc_im2col(&g, x + n0 * in_size, io->temp);
-            fedc_sgemm(false, false, rows, f, k, 1.0f, io->temp, k, l->params, f, 0.0f, z, f);
+            /* relu's backward reads y only, so y is all it writes; other activations keep z */
+            fedc__wino_epilogue ep = {.bias = b, .relu = relu};
+            fedc__wino_conv(&w, g.batch, x + n0 * in_size, u, &ep, work, relu ? yg : z);
+            if (act && !relu) fedc__act_forward(l->spec.activation, rows, f, z, yg);
+            continue;
         }
-        if (l->spec.activation == FEDC_ACTIVATION_RELU) {
+        fedc_im2col(&g, x + n0 * in_size, io->temp);
+        fedc_sgemm(false, false, rows, f, k, 1.0f, io->temp, k, l->params, f, 0.0f, z, f);
+        if (relu) {
             fedc__bias_relu_rows(rows, f, b, z, yg);
             continue;
         }
@@ -169,7 +173,7 @@ static void conv_backward(const fedc_layer *l, fedc_layer_io *io, const float *x
             fedc__relu_backward_rows_add(rows, f, y + r0 * f, dy + r0 * f, dzbuf + r0 * f, db);
         if (wino) {
             fedc__wino_kernel_grad(&fw, g.batch, x + n0 * in_size, dzg, n0 > 0, work, ug);
-            if (dx) fedc__wino_conv(&bw, g.batch, dzg, u_flipped, work, dx + n0 * in_size);
+            if (dx) fedc__wino_conv(&bw, g.batch, dzg, u_flipped, NULL, work, dx + n0 * in_size);
             continue;
         }
         fedc_im2col(&g, x + n0 * in_size, cols);

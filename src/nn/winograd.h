@@ -56,10 +56,19 @@ void fedc__wino_kernel(int64_t in_c, int64_t out_c, const float *kernel, float *
  * axes with its channel axes swapped. */
 void fedc__wino_kernel_flipped(int64_t in_c, int64_t out_c, const float *kernel, float *u);
 
+/* What the forward pass does to each output of the convolution as it is stored: add the bias
+ * of its channel (NULL: none), then relu when asked; the same operations in the same order as
+ * separate passes, so the same bits, without reading the outputs back. */
+typedef struct fedc__wino_epilogue {
+    const float *bias; /* [out_c] or NULL */
+    bool relu;
+} fedc__wino_epilogue;
+
 /* y [batch, out_h, out_w, out_c] = the convolution of x [batch, in_h, in_w, in_c] with the
- * transformed kernel u (overwritten). work: fedc__wino_work_size floats. */
+ * transformed kernel u, through the epilogue ep (NULL: none), overwritten. work:
+ * fedc__wino_work_size floats. */
 void fedc__wino_conv(const fedc__wino_geom *w, int64_t batch, const float *x, const float *u,
-                     float *work, float *y);
+                     const fedc__wino_epilogue *ep, float *work, float *y);
 
 /* The transformed kernel gradient of x [batch, in_h, in_w, in_c] and dz [batch, out_h, out_w,
  * out_c]: ug[16][in][out] = its sum over the batch's tiles, added to ug when `accumulate`, else

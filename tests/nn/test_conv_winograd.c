@@ -2,7 +2,8 @@
  * a direct convolution summed in double: the forward, the input gradient and the kernel and
  * bias gradients, over geometries that reach every edge of the tiling (odd output sizes, SAME
  * and VALID padding, channel counts that are not multiples of a vector or that span several
- * chunks, batches taken in several groups), and the same bits when a batch is run twice.
+ * chunks, batches taken in several groups), with and without relu, and the same bits when a
+ * batch is run twice.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 typedef struct geometry {
     int64_t h, w, c, filters, batch;
     fedc_padding padding;
+    fedc_activation act; /* RELU or LINEAR */
 } geometry;
 
 static float *xmalloc(int64_t n) {
@@ -66,7 +68,7 @@ static double largest(const double *v, int64_t n) {
 
 static void check_geometry(fedc_ctx *ctx, geometry g) {
     fedc_layer_spec spec =
-        fedc_layer_conv2d(g.filters, 3, 3, 1, 1, g.padding, FEDC_ACTIVATION_RELU);
+        fedc_layer_conv2d(g.filters, 3, 3, 1, 1, g.padding, g.act);
     fedc_shape in_shape = FEDC_SHAPE(g.h, g.w, g.c);
     fedc_model *m;
     fedc_model_opts o = fedc_model_opts_default();
@@ -109,7 +111,8 @@ static void check_geometry(fedc_ctx *ctx, geometry g) {
             for (int64_t j = 0; j < ow; j++)
                 for (int64_t k = 0; k < f; k++) {
                     int64_t at = ((n * oh + i) * ow + j) * f + k;
-                    double dz = z[at] > 0 ? dy[at] : 0.0;
+                    bool relu = g.act == FEDC_ACTIVATION_RELU;
+                    double dz = !relu || z[at] > 0 ? dy[at] : 0.0;
                     db[k] += dz;
                     for (int a = 0; a < 3; a++)
                         for (int b = 0; b < 3; b++) {
@@ -126,7 +129,7 @@ static void check_geometry(fedc_ctx *ctx, geometry g) {
     double zs = largest(z, g.batch * out), xs = largest(dx, g.batch * in);
     double ks = largest(dk, nk + f);
     for (int64_t i = 0; i < g.batch * out; i++)
-        near("y", i, r.y[i], z[i] > 0 ? z[i] : 0.0, zs);
+        near("y", i, r.y[i], g.act == FEDC_ACTIVATION_LINEAR || z[i] > 0 ? z[i] : 0.0, zs);
     for (int64_t i = 0; i < g.batch * in; i++)
         near("dx", i, r.dx[i], dx[i], xs);
     for (int64_t i = 0; i < nk + f; i++)
@@ -150,20 +153,25 @@ static void check_geometry(fedc_ctx *ctx, geometry g) {
 TEST(winograd_odd_outputs_and_channels) {
     /* VALID 9x8 -> 7x6 and SAME 7x5: tiles that run past the last row and column; 19 and 17
      * channels: vectors with a tail */
-    check_geometry(ctx, (geometry){9, 8, 19, 17, 2, FEDC_PADDING_VALID});
-    check_geometry(ctx, (geometry){7, 5, 17, 19, 3, FEDC_PADDING_SAME});
+    check_geometry(ctx, (geometry){9, 8, 19, 17, 2, FEDC_PADDING_VALID, FEDC_ACTIVATION_RELU});
+    check_geometry(ctx, (geometry){7, 5, 17, 19, 3, FEDC_PADDING_SAME, FEDC_ACTIVATION_RELU});
 }
 
 TEST(winograd_channels_over_one_chunk) {
     /* 70 input channels, then 70 filters: more than one chunk of a tile's channels */
-    check_geometry(ctx, (geometry){6, 6, 70, 16, 2, FEDC_PADDING_SAME});
-    check_geometry(ctx, (geometry){5, 6, 16, 70, 2, FEDC_PADDING_VALID});
+    check_geometry(ctx, (geometry){6, 6, 70, 16, 2, FEDC_PADDING_SAME, FEDC_ACTIVATION_RELU});
+    check_geometry(ctx, (geometry){5, 6, 16, 70, 2, FEDC_PADDING_VALID, FEDC_ACTIVATION_RELU});
 }
 
 TEST(winograd_batch_in_several_groups) {
     /* The EMNIST CNN's second convolution (26x26x32 -> 24x24x64): one example's tiles are about
      * a MiB, so a batch of 3 runs as 3 groups whose kernel gradients add up. */
-    check_geometry(ctx, (geometry){26, 26, 32, 64, 3, FEDC_PADDING_VALID});
+    check_geometry(ctx, (geometry){26, 26, 32, 64, 3, FEDC_PADDING_VALID, FEDC_ACTIVATION_RELU});
+}
+
+TEST(winograd_without_activation) {
+    /* no relu: the bias alone in the output's epilogue, and dz = dy everywhere */
+    check_geometry(ctx, (geometry){7, 8, 16, 24, 2, FEDC_PADDING_SAME, FEDC_ACTIVATION_LINEAR});
 }
 
 TEST(winograd_serves_only_3x3_stride1_wide_layers) {
