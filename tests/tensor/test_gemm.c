@@ -255,9 +255,11 @@ TEST(sgemm_twins_agree_to_1e5_on_uniform_inputs) {
 
 TEST(sgemm_twins_agree_beyond_one_block) {
     /* Deeper than a k slab, taller than an A block, wider than a B block, in both orientations
-     * (the no-BLAS kernel swaps the operands when n < m). */
+     * (the no-BLAS kernel swaps the operands when n < m); and an LSTM's per-step products of 4
+     * rows, which the OpenBLAS build takes row by row, next to 5 rows, which it does not. */
     static const int64_t shapes[][3] = {{130, 150, 600}, {5, 3100, 300}, {3100, 5, 7},
-                                        {97, 13, 1030},  {20, 3100, 40}, {3100, 20, 20}};
+                                        {97, 13, 1030},  {20, 3100, 40}, {3100, 20, 20},
+                                        {4, 1030, 260},  {4, 260, 1030}, {5, 260, 1030}};
     fedc_rng r = FEDC_RNG(fedc_test_seed(), 3, FEDC_RNG_PURPOSE_TEST);
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
         for (int t = 0; t < 4; t++) {

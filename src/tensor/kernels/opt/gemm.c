@@ -44,10 +44,37 @@ static void set_single_thread(void) { openblas_set_num_threads(1); }
     assert(lda <= INT_MAX && ldb <= INT_MAX && ldc <= INT_MAX);                                    \
     pthread_once(&single_thread_once, set_single_thread);
 
+/* Products of at most GEMV_ROWS rows (an LSTM's per-step products with a batch of 4, a batch
+ * of one at inference) go row by row through sgemv, which streams B once per row: sgemm packs
+ * the whole of B on every call, and against a 256x1024 recurrent kernel four sgemv calls
+ * measured 1.4x faster than one 4-row sgemm (3x with B transposed). A row's sum is then
+ * sgemv's, the same for the same shapes on every call. beta == 0 zeroes the row first, so
+ * that NaN in C is overwritten whatever the BLAS does with 0 * NaN. */
+enum { GEMV_ROWS = 4 };
+
+static void sgemm_by_rows(bool transpose_b, int64_t m, int64_t n, int64_t k, float alpha,
+                          const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
+                          float *c, int64_t ldc) {
+    for (int64_t i = 0; i < m; i++) {
+        float *ci = c + i * ldc;
+        if (beta == 0.0f) memset(ci, 0, (size_t)n * sizeof(float));
+        if (transpose_b) /* c_i = B a_i, B [n x k] */
+            cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)n, (int)k, alpha, b, (int)ldb,
+                        a + i * lda, 1, beta, ci, 1);
+        else /* c_i = B^T a_i, B [k x n] */
+            cblas_sgemv(CblasRowMajor, CblasTrans, (int)k, (int)n, alpha, b, (int)ldb,
+                        a + i * lda, 1, beta, ci, 1);
+    }
+}
+
 void fedc__opt_sgemm(bool transpose_a, bool transpose_b, int64_t m, int64_t n, int64_t k,
                      float alpha, const float *a, int64_t lda, const float *b, int64_t ldb,
                      float beta, float *c, int64_t ldc) {
     SCALE_ONLY_CASES(float)
+    if (m <= GEMV_ROWS && !transpose_a) {
+        sgemm_by_rows(transpose_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        return;
+    }
     cblas_sgemm(CblasRowMajor, transpose_a ? CblasTrans : CblasNoTrans,
                 transpose_b ? CblasTrans : CblasNoTrans, (int)m, (int)n, (int)k, alpha, a, (int)lda,
                 b, (int)ldb, beta, c, (int)ldc);
