@@ -9,7 +9,7 @@
  * The transforms run over a tile's channels, the innermost axis of both NHWC images and the
  * transformed matrices, so every load and store is contiguous and vectorizes; the Makefile
  * builds this file with -O3, whose vectorizer takes loops of any length (with -O2 the
- * transforms were scalar and took twice the time of the products).
+ * transforms were scalar and took as long as the products).
  *
  * Must not allocate, and must not depend on anything but the inputs: the same call gives the
  * same bits.
@@ -26,8 +26,7 @@ bool fedc__wino_applies(const fedc_conv2d_geom *g, int64_t filters) {
 }
 
 static fedc__wino_geom make_geom(int64_t in_h, int64_t in_w, int64_t in_c, int64_t out_h,
-                                 int64_t out_w, int64_t out_c, int64_t pad_top,
-                                 int64_t pad_left) {
+                                 int64_t out_w, int64_t out_c, int64_t pad_top, int64_t pad_left) {
     return (fedc__wino_geom){.in_h = in_h,
                              .in_w = in_w,
                              .in_c = in_c,
@@ -48,8 +47,8 @@ fedc__wino_geom fedc__wino_forward_geom(const fedc_conv2d_geom *g, int64_t filte
 /* dx[i] = sum over k of dy[i + pad - k] w[k] = sum over k' of dy[i + k' - (2 - pad)] w[2 - k']:
  * a correlation with the flipped kernel and 2 - pad cells of padding. */
 fedc__wino_geom fedc__wino_input_grad_geom(const fedc_conv2d_geom *g, int64_t filters) {
-    return make_geom(g->out_h, g->out_w, filters, g->in_h, g->in_w, g->channels,
-                     2 - g->pad_top, 2 - g->pad_left);
+    return make_geom(g->out_h, g->out_w, filters, g->in_h, g->in_w, g->channels, 2 - g->pad_top,
+                     2 - g->pad_left);
 }
 
 int64_t fedc__wino_tiles(const fedc__wino_geom *w, int64_t batch) {
@@ -258,8 +257,8 @@ static void input_transform(const fedc__wino_geom *w, int64_t batch, const float
             for (int64_t tx = 0; tx < w->tiles_w; tx++, t++) {
                 const float *cell[CELLS];
                 float *out[CELLS];
-                tile_cells(x, w->in_h, w->in_w, c, n, 2 * ty - w->pad_top,
-                           2 * tx - w->pad_left, 4, cell);
+                tile_cells(x, w->in_h, w->in_w, c, n, 2 * ty - w->pad_top, 2 * tx - w->pad_left, 4,
+                           cell);
                 tile_rows(v, tiles, c, t, out);
                 for (int64_t c0 = 0; c0 < c; c0 += CHUNK)
                     input_tile(cell, c0, (int)(c - c0 < CHUNK ? c - c0 : CHUNK), out);
@@ -293,8 +292,8 @@ static void output_transform(const fedc__wino_geom *w, int64_t batch, float *m,
                     for (int j = 0; j < 2; j++) {
                         int64_t oy = 2 * ty + i, ox = 2 * tx + j;
                         bool inside = oy < w->out_h && ox < w->out_w;
-                        dst[2 * i + j] = inside ? y + ((n * w->out_h + oy) * w->out_w + ox) * c
-                                                : NULL;
+                        dst[2 * i + j] =
+                            inside ? y + ((n * w->out_h + oy) * w->out_w + ox) * c : NULL;
                     }
                 tile_rows(m, tiles, c, t, in);
                 for (int64_t c0 = 0; c0 < c; c0 += CHUNK)
@@ -320,6 +319,6 @@ void fedc__wino_kernel_grad(const fedc__wino_geom *w, int64_t batch, const float
     input_transform(w, batch, x, v);
     grad_transform(w, batch, dz, q);
     for (int e = 0; e < CELLS; e++)
-        fedc_sgemm(true, false, ci, co, tiles, 1.0f, v + e * tiles * ci, ci, q + e * tiles * co,
-                   co, accumulate ? 1.0f : 0.0f, ug + e * ci * co, co);
+        fedc_sgemm(true, false, ci, co, tiles, 1.0f, v + e * tiles * ci, ci, q + e * tiles * co, co,
+                   accumulate ? 1.0f : 0.0f, ug + e * ci * co, co);
 }

@@ -28,9 +28,7 @@ static int64_t rows_of(const fedc_layer *l, int64_t batch) {
     return batch * l->geom.out_h * l->geom.out_w;
 }
 
-static bool winograd(const fedc_layer *l) {
-    return fedc__wino_applies(&l->geom, l->spec.units);
-}
+static bool winograd(const fedc_layer *l) { return fedc__wino_applies(&l->geom, l->spec.units); }
 
 /* Winograd's transformed kernels: forward u, backward the flipped u and the kernel gradient. */
 static int64_t wino_kernels(const fedc_layer *l) {

@@ -55,8 +55,8 @@ static void run_free(run *r) {
 
 static void near(const char *what, int64_t i, double got, double want, double scale) {
     if (fabs(got - want) > 1e-5 * scale)
-        FAIL("%s[%lld] = %.9g, direct convolution %.9g (scale %.3g)", what, (long long)i, got,
-             want, scale);
+        FAIL("%s[%lld] = %.9g, direct convolution %.9g (scale %.3g)", what, (long long)i, got, want,
+             scale);
 }
 
 static double largest(const double *v, int64_t n) {
@@ -67,8 +67,7 @@ static double largest(const double *v, int64_t n) {
 }
 
 static void check_geometry(fedc_ctx *ctx, geometry g) {
-    fedc_layer_spec spec =
-        fedc_layer_conv2d(g.filters, 3, 3, 1, 1, g.padding, g.act);
+    fedc_layer_spec spec = fedc_layer_conv2d(g.filters, 3, 3, 1, 1, g.padding, g.act);
     fedc_shape in_shape = FEDC_SHAPE(g.h, g.w, g.c);
     fedc_model *m;
     fedc_model_opts o = fedc_model_opts_default();

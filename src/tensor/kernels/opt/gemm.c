@@ -62,8 +62,8 @@ static void sgemm_by_rows(bool transpose_b, int64_t m, int64_t n, int64_t k, flo
             cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)n, (int)k, alpha, b, (int)ldb,
                         a + i * lda, 1, beta, ci, 1);
         else /* c_i = B^T a_i, B [k x n] */
-            cblas_sgemv(CblasRowMajor, CblasTrans, (int)k, (int)n, alpha, b, (int)ldb,
-                        a + i * lda, 1, beta, ci, 1);
+            cblas_sgemv(CblasRowMajor, CblasTrans, (int)k, (int)n, alpha, b, (int)ldb, a + i * lda,
+                        1, beta, ci, 1);
     }
 }
 
