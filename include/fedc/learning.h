@@ -448,9 +448,9 @@ typedef enum fedc_metrics_aggregation {
 
 typedef struct fedc_metrics_aggregator {
     fedc_metrics_aggregation kind;
-    double secure_upper;  /* SECURE_SUM_THEN_FINALIZE: > 0, or 0 for 2^20 */
-    int64_t sample_size;  /* FINALIZE_THEN_SAMPLE: >= 1, or 0 for 100 */
-    uint64_t seed;        /* FINALIZE_THEN_SAMPLE: keys the priorities */
+    double secure_upper; /* SECURE_SUM_THEN_FINALIZE: > 0, or 0 for 2^20 */
+    int64_t sample_size; /* FINALIZE_THEN_SAMPLE: >= 1, or 0 for 100 */
+    uint64_t seed;       /* FINALIZE_THEN_SAMPLE: keys the priorities */
 } fedc_metrics_aggregator;
 
 typedef struct fedc_process_opts {

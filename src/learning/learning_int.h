@@ -136,17 +136,17 @@ fedc_status fedc__native_secure_add(fedc_ctx *ctx, void *user, const uint8_t *bl
 fedc_status fedc__native_secure_decode(fedc_ctx *ctx, void *user, const uint8_t *blob,
                                        size_t blob_size, fedc_value *arg, fedc_value **out);
 fedc_status fedc__native_secure_metrics_add(fedc_ctx *ctx, void *user, const uint8_t *blob,
-                                size_t blob_size, fedc_value *arg, fedc_value **out);
+                                            size_t blob_size, fedc_value *arg, fedc_value **out);
 fedc_status fedc__native_secure_metrics_merge(fedc_ctx *ctx, void *user, const uint8_t *blob,
-                                size_t blob_size, fedc_value *arg, fedc_value **out);
+                                              size_t blob_size, fedc_value *arg, fedc_value **out);
 fedc_status fedc__native_secure_metrics_decode(fedc_ctx *ctx, void *user, const uint8_t *blob,
-                                size_t blob_size, fedc_value *arg, fedc_value **out);
+                                               size_t blob_size, fedc_value *arg, fedc_value **out);
 fedc_status fedc__native_sample_put(fedc_ctx *ctx, void *user, const uint8_t *blob,
-                                size_t blob_size, fedc_value *arg, fedc_value **out);
+                                    size_t blob_size, fedc_value *arg, fedc_value **out);
 fedc_status fedc__native_sample_merge(fedc_ctx *ctx, void *user, const uint8_t *blob,
-                                size_t blob_size, fedc_value *arg, fedc_value **out);
+                                      size_t blob_size, fedc_value *arg, fedc_value **out);
 fedc_status fedc__native_sample_report(fedc_ctx *ctx, void *user, const uint8_t *blob,
-                                size_t blob_size, fedc_value *arg, fedc_value **out);
+                                       size_t blob_size, fedc_value *arg, fedc_value **out);
 fedc_status fedc__native_init(fedc_ctx *ctx, void *user, const uint8_t *blob, size_t blob_size,
                               fedc_value *arg, fedc_value **out);
 
@@ -171,8 +171,8 @@ fedc_status fedc__make_state(fedc_ctx *ctx, const fedc_learning_process *p, fedc
 
 /* The aggregator state <name=float32,...> of the process's A adaptive norm estimates est[0..A)
  * (server_work.c), and the A estimates of such a state into est (false when v is not one). */
-fedc_status fedc__aggregator_state(fedc_ctx *ctx, const fedc_learning_process *p,
-                                   const float *est, fedc_value **out);
+fedc_status fedc__aggregator_state(fedc_ctx *ctx, const fedc_learning_process *p, const float *est,
+                                   fedc_value **out);
 bool fedc__aggregator_values(const fedc_learning_process *p, const fedc_value *v, float *est);
 
 /* ---- a client store in a checkpoint (program_store.c) ---- */

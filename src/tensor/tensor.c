@@ -26,8 +26,8 @@ fedc_tensor fedc_tensor_view(fedc_dtype dtype, const fedc_shape *shape, void *da
     return t;
 }
 
-static fedc_status alloc(fedc_ctx *ctx, fedc_tensor *out, fedc_dtype dtype,
-                         const fedc_shape *shape, bool zeroed) {
+static fedc_status alloc(fedc_ctx *ctx, fedc_tensor *out, fedc_dtype dtype, const fedc_shape *shape,
+                         bool zeroed) {
     memset(out, 0, sizeof *out);
     if (fedc_dtype_size(dtype) == 0)
         return fedc_ctx_errorf(ctx, FEDC_STATUS_INVALID_ARGUMENT, "invalid dtype %d", (int)dtype);

@@ -17,7 +17,7 @@ void gc_fill(float *x, int64_t n, float lo, float hi, uint64_t key) {
         x[i] = lo + (hi - lo) * fedc_rng_uniform(&r);
 }
 
-static float *xmalloc(int64_t n) {
+float *gc_floats(int64_t n) {
     float *p = calloc((size_t)(n > 0 ? n : 1), sizeof(float));
     if (!p) FAIL("out of memory for %lld floats", (long long)n);
     return p;
@@ -86,14 +86,14 @@ static void check_layer(fedc_ctx *ctx, fedc_layer_spec spec, fedc_shape in_shape
     s.nout = batch * fedc_shape_numel(&s.l->out_shape);
     int64_t ns = s.l->ops->saved_size ? s.l->ops->saved_size(s.l, batch) : 0;
     int64_t nt = s.l->ops->temp_size ? s.l->ops->temp_size(s.l, batch) : 0;
-    s.x = xmalloc(s.nin);
-    s.y = xmalloc(s.nout);
-    s.r = xmalloc(s.nout);
-    s.saved = xmalloc(ns);
-    s.temp = xmalloc(nt);
-    float *dx = xmalloc(s.nin);
+    s.x = gc_floats(s.nin);
+    s.y = gc_floats(s.nout);
+    s.r = gc_floats(s.nout);
+    s.saved = gc_floats(ns);
+    s.temp = gc_floats(nt);
+    float *dx = gc_floats(s.nin);
     int64_t np = s.l->param_count;
-    float *dp = xmalloc(np);
+    float *dp = gc_floats(np);
     gc_fill(s.x, s.nin, -1.0f, 1.0f, 1);
     if (vocab > 0)
         for (int64_t i = 0; i < s.nin; i++)

@@ -10,6 +10,9 @@
 #include "fedc/nn.h"
 #include "harness/harness.h"
 
+/* n zeroed floats (calloc; at least one), failing the test when out of memory; free() them. */
+float *gc_floats(int64_t n);
+
 /* Fills n floats uniformly in [lo, hi) from FEDC_RNG(fedc_test_seed(), key, TEST). */
 void gc_fill(float *x, int64_t n, float lo, float hi, uint64_t key);
 

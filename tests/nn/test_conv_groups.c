@@ -14,18 +14,12 @@
 enum { H = 26, W = 26, C = 56, F = 4, KH = 3, KW = 3, OH = H - KH + 1, OW = W - KW + 1 };
 enum { BATCH = 3, IN = H * W * C, OUT = OH * OW * F, NPARAMS = KH * KW * C * F + F };
 
-static float *xmalloc(int64_t n) {
-    float *p = calloc((size_t)(n > 0 ? n : 1), sizeof(float));
-    if (!p) FAIL("out of memory for %lld floats", (long long)n);
-    return p;
-}
-
 /* One pass of layer 0 of m over `batch` examples: y = forward(x); dx, grads = backward(dy). */
 static void run_layer(fedc_model *m, int64_t batch, const float *x, const float *dy, float *y,
                       float *dx) {
     const fedc_layer *l = fedc_model_layer(m, 0);
-    float *saved = xmalloc(l->ops->saved_size(l, batch));
-    float *temp = xmalloc(l->ops->temp_size(l, batch));
+    float *saved = gc_floats(l->ops->saved_size(l, batch));
+    float *temp = gc_floats(l->ops->temp_size(l, batch));
     fedc_layer_io io = {.batch = batch, .training = true, .saved = saved, .temp = temp};
     l->ops->forward(l, &io, x, y);
     l->ops->backward(l, &io, x, y, dy, dx);
@@ -46,10 +40,10 @@ TEST(conv2d_in_groups_matches_direct_and_per_example) {
     ASSERT_GT((int64_t)OH * OW * KH * KW * C * (int64_t)sizeof(float), (int64_t)1 << 20);
     float *p = fedc_model_params(m);
     gc_fill(p + NPARAMS - F, F, -0.1f, 0.1f, 4); /* biases off zero */
-    float *x = xmalloc(BATCH * IN), *dy = xmalloc(BATCH * OUT);
+    float *x = gc_floats(BATCH * IN), *dy = gc_floats(BATCH * OUT);
     gc_fill(x, BATCH * IN, -1.0f, 1.0f, 5);
     gc_fill(dy, BATCH * OUT, -1.0f, 1.0f, 6);
-    float *y = xmalloc(BATCH * OUT), *dx = xmalloc(BATCH * IN), *grads = xmalloc(NPARAMS);
+    float *y = gc_floats(BATCH * OUT), *dx = gc_floats(BATCH * IN), *grads = gc_floats(NPARAMS);
     run_layer(m, BATCH, x, dy, y, dx);
     memcpy(grads, fedc_model_grads(m), NPARAMS * sizeof(float));
 
@@ -73,7 +67,7 @@ TEST(conv2d_in_groups_matches_direct_and_per_example) {
 
     /* each example alone: the same y and dx bits; dW and db summed over the examples */
     double *sum = calloc(NPARAMS, sizeof(double));
-    float *y1 = xmalloc(OUT), *dx1 = xmalloc(IN);
+    float *y1 = gc_floats(OUT), *dx1 = gc_floats(IN);
     for (int n = 0; n < BATCH; n++) {
         run_layer(m, 1, x + n * IN, dy + n * OUT, y1, dx1);
         ASSERT_EQ(memcmp(y1, y + n * OUT, OUT * sizeof(float)), 0);

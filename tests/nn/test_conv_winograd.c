@@ -20,12 +20,6 @@ typedef struct geometry {
     fedc_activation act; /* RELU or LINEAR */
 } geometry;
 
-static float *xmalloc(int64_t n) {
-    float *p = calloc((size_t)(n > 0 ? n : 1), sizeof(float));
-    if (!p) FAIL("out of memory for %lld floats", (long long)n);
-    return p;
-}
-
 /* The layer's outputs for one batch: y, dx and the parameter gradients. */
 typedef struct run {
     float *y, *dx, *grads;
@@ -35,9 +29,9 @@ static run run_layer(fedc_model *m, int64_t batch, const float *x, const float *
     const fedc_layer *l = fedc_model_layer(m, 0);
     int64_t in = batch * fedc_shape_numel(&l->in_shape);
     int64_t out = batch * fedc_shape_numel(&l->out_shape);
-    run r = {xmalloc(out), xmalloc(in), xmalloc(l->param_count)};
-    float *saved = xmalloc(l->ops->saved_size(l, batch));
-    float *temp = xmalloc(l->ops->temp_size(l, batch));
+    run r = {gc_floats(out), gc_floats(in), gc_floats(l->param_count)};
+    float *saved = gc_floats(l->ops->saved_size(l, batch));
+    float *temp = gc_floats(l->ops->temp_size(l, batch));
     fedc_layer_io io = {.batch = batch, .training = true, .saved = saved, .temp = temp};
     l->ops->forward(l, &io, x, r.y);
     l->ops->backward(l, &io, x, r.y, dy, r.dx);
@@ -80,7 +74,7 @@ static void check_geometry(fedc_ctx *ctx, geometry g) {
     int64_t in = g.h * g.w * c, out = oh * ow * f;
     float *p = fedc_model_params(m);
     gc_fill(p + nk, f, -0.1f, 0.1f, 4); /* biases off zero */
-    float *x = xmalloc(g.batch * in), *dy = xmalloc(g.batch * out);
+    float *x = gc_floats(g.batch * in), *dy = gc_floats(g.batch * out);
     gc_fill(x, g.batch * in, -1.0f, 1.0f, 5);
     gc_fill(dy, g.batch * out, -1.0f, 1.0f, 6);
     run r = run_layer(m, g.batch, x, dy);
